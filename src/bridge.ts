@@ -1,0 +1,89 @@
+/**
+ * Wires one running bridge: store, sources, HTTP app and server. `main.ts` owns the process
+ * (config errors, signals, exit codes); integration tests start bridges through this too.
+ */
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+import { serve } from '@hono/node-server'
+
+import { createApp } from './app.js'
+import { systemClock, type Clock } from './clock.js'
+import type { Config } from './config/config.js'
+import type { Logger } from './logger.js'
+import { createDockerSource } from './sources/docker/index.js'
+import type { HealthSource } from './sources/source.js'
+import { HealthStore } from './state/health-store.js'
+import { VERSION } from './version.js'
+
+/** Slow clients cannot pin connections: explicit, rather than whatever this Node line defaults to. */
+export const SERVER_TIMEOUTS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+} as const
+
+/** How long shutdown waits for in-flight requests before it closes the remaining connections. */
+const DRAIN_MS = 1000
+
+export interface BridgeOptions {
+  config: Config
+  logger: Logger
+  clock?: Clock
+  /** The Docker source gave up after DOCKER_GIVE_UP_AFTER; main exits so the socket is re-mounted. */
+  onGiveUp?: (reason: string) => void
+}
+
+export interface RunningBridge {
+  readonly url: string
+  readonly port: number
+  readonly store: HealthStore
+  stop(): Promise<void>
+}
+
+export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
+  const { config, logger } = opts
+  const clock = opts.clock ?? systemClock
+  const store = new HealthStore({ config, clock, logger, version: VERSION })
+  const sources: HealthSource[] = []
+  const docker = await createDockerSource({
+    config,
+    sink: store,
+    logger,
+    clock,
+    ...(opts.onGiveUp ? { onGiveUp: opts.onGiveUp } : {}),
+  })
+  if (docker) sources.push(docker)
+
+  const app = createApp({ store, config, logger })
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
+      resolve(s as Server)
+    }) as Server
+    s.once('error', reject)
+  })
+  server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs
+  server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs
+  const port = (server.address() as AddressInfo).port
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  for (const s of sources) s.start()
+  logger.info(
+    { address: `${config.host}:${port}`, version: VERSION, docker: docker ? 'on' : 'off' },
+    'health-bridge listening'
+  )
+
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => { resolve() }))
+      server.closeIdleConnections()
+      const drain = setTimeout(() => server.closeAllConnections(), DRAIN_MS)
+      await Promise.all(sources.map((s) => s.stop()))
+      store.close()
+      await closed
+      clearTimeout(drain)
+    })())
+  return { url, port, store, stop }
+}

@@ -1,0 +1,180 @@
+/**
+ * The only module that reads the environment (enforced by lint). Everything else receives the
+ * typed `Config` that `loadConfig` returns.
+ */
+import { z } from 'zod'
+
+import { ConfigFileError, loadConfigFile, type ServiceConfigs } from './config-file.js'
+import { durationSchema } from './duration.js'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `expected a whole number from ${min} to ${max}`)
+
+const token = z
+  .string()
+  .min(16, 'must be at least 16 characters (use e.g. `openssl rand -hex 24`)')
+  .max(512, 'must be at most 512 characters')
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+
+/** The environment, as the contract lists it (plus the documented extensions). */
+const envSchema = z.object({
+  PORT: intIn(1, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
+  DOCKER_HOST: z
+    .string()
+    .regex(
+      /^(unix:\/\/\/.+|tcp:\/\/[^/]+|https?:\/\/[^/]+)\/?$/,
+      'expected unix:///path/to/docker.sock or tcp://host:port'
+    )
+    .default('unix:///var/run/docker.sock'),
+  DOCKER: z.enum(['auto', 'on', 'off'], { error: 'expected auto, on or off' }).default('auto'),
+  COMPOSE_PROJECT_NAME: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9_-]*$/,
+      'expected a compose project name (lowercase letters, digits, "_" and "-")'
+    )
+    .optional(),
+  HEARTBEAT_TIMEOUT: durationSchema({ min: 100 }).default(30_000),
+  STARTUP_GRACE: durationSchema().optional(),
+  HEARTBEAT_TOKEN: token.optional(),
+  CRASHLOOP_RESTARTS: intIn(1, 1000).default(2),
+  CRASHLOOP_WINDOW: durationSchema({ min: 1000 }).default(15 * 60_000),
+  DOCKER_STALE_AFTER: durationSchema().default(10_000),
+  DOCKER_GIVE_UP_AFTER: durationSchema().default(120_000),
+  MAX_INSTANCES: intIn(1, 1_000_000).default(5000),
+  CONFIG_FILE: z.string().min(1).optional(),
+  HEARTBEAT_TOKENS_FILE: z.string().min(1).optional(),
+  READ_TOKEN: token.optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== '')
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^(\*|https?:\/\/[^/\s]+)$/,
+            'expected comma-separated origins like https://webui.example:4000, or *'
+          )
+      )
+    )
+    .default([]),
+})
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+export interface Config {
+  port: number
+  host: string
+  logLevel: (typeof LOG_LEVELS)[number]
+  dockerHost: string
+  docker: 'auto' | 'on' | 'off'
+  composeProjectName: string | null
+  heartbeatTimeoutMs: number
+  startupGraceMs: number
+  heartbeatToken: string | null
+  crashloopRestarts: number
+  crashloopWindowMs: number
+  dockerStaleAfterMs: number
+  /** After an outage this long, exit so the restart policy re-mounts a recreated socket. 0 = never. */
+  dockerGiveUpAfterMs: number
+  maxInstances: number
+  configFile: string | null
+  services: ServiceConfigs
+  heartbeatTokensFile: string | null
+  readToken: string | null
+  corsOrigins: readonly string[]
+  limits: Limits
+}
+
+/** Input limits: explicit, documented in the README, the same for every deployment. */
+export interface Limits {
+  bodyBytes: number
+  errorChars: number
+  detailsBytes: number
+  detailsDepth: number
+}
+
+export const LIMITS: Limits = {
+  bodyBytes: 16 * 1024,
+  errorChars: 1024,
+  detailsBytes: 4 * 1024,
+  detailsDepth: 8,
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/**
+ * Validates the environment (and CONFIG_FILE) once, at start-up. Throws a ConfigError whose
+ * message is one line naming the variable and what it accepts.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  // Compose passes `FOO=${FOO:-}` as an empty string: that means "not set", not "invalid".
+  const present: Record<string, string> = {}
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key]
+    if (value !== undefined && value.trim() !== '') present[key] = value.trim()
+  }
+  const parsed = envSchema.safeParse(present)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment')
+      const shown = present[name] === undefined ? '' : `=${JSON.stringify(redact(name, present[name]))}`
+      return `${name}${shown}: ${issue.message}`
+    })
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  }
+  const e = parsed.data
+  let services: ServiceConfigs = {}
+  if (e.CONFIG_FILE !== undefined) {
+    try {
+      services = loadConfigFile(e.CONFIG_FILE)
+    } catch (err) {
+      if (err instanceof ConfigFileError) throw new ConfigError(`CONFIG_FILE ${err.message}`)
+      throw err
+    }
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    dockerHost: e.DOCKER_HOST,
+    docker: e.DOCKER,
+    composeProjectName: e.COMPOSE_PROJECT_NAME ?? null,
+    heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT,
+    startupGraceMs: e.STARTUP_GRACE ?? e.HEARTBEAT_TIMEOUT,
+    heartbeatToken: e.HEARTBEAT_TOKEN ?? null,
+    crashloopRestarts: e.CRASHLOOP_RESTARTS,
+    crashloopWindowMs: e.CRASHLOOP_WINDOW,
+    dockerStaleAfterMs: e.DOCKER_STALE_AFTER,
+    dockerGiveUpAfterMs: e.DOCKER_GIVE_UP_AFTER,
+    maxInstances: e.MAX_INSTANCES,
+    configFile: e.CONFIG_FILE ?? null,
+    services,
+    heartbeatTokensFile: e.HEARTBEAT_TOKENS_FILE ?? null,
+    readToken: e.READ_TOKEN ?? null,
+    corsOrigins: e.CORS_ORIGINS,
+    limits: LIMITS,
+  }
+}
+
+function redact(name: string, value: string | undefined): string | undefined {
+  return name.endsWith('TOKEN') ? '<redacted>' : value
+}

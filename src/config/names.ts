@@ -1,0 +1,19 @@
+import { z } from 'zod'
+
+/** Service names: what the contract allows in a heartbeat, and what compose allows anyway. */
+export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
+
+export const serviceNameSchema = z
+  .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+  .regex(
+    SERVICE_NAME_PATTERN,
+    'must be 1-64 characters: letters, digits, "_", "." or "-", starting with a letter or digit'
+  )
+
+export const instanceNameSchema = z
+  .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+  .regex(
+    INSTANCE_NAME_PATTERN,
+    'must be 1-128 characters: letters, digits, "_", "." or "-", starting with a letter or digit'
+  )

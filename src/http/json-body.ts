@@ -1,0 +1,71 @@
+import type { Context } from 'hono'
+
+import { HttpError, badRequest } from './errors.js'
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+function isJsonMediaType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false
+  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase()
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))
+}
+
+/**
+ * Reads a JSON body within `limit` bytes: 415 unless it is declared JSON, 413 when it is larger
+ * (by Content-Length before reading, or while counting a chunked body), 400 when it is not
+ * UTF-8 JSON. Hono's `c.req.json()` checks none of these, so we do.
+ */
+export async function readJsonBody(c: Context, limit: number): Promise<unknown> {
+  const contentType = c.req.header('content-type')
+  if (!isJsonMediaType(contentType)) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `send the heartbeat as JSON with "Content-Type: application/json" (got ${contentType === undefined ? 'no Content-Type' : JSON.stringify(contentType.slice(0, 100))})`
+    )
+  }
+  const tooLarge = () =>
+    new HttpError(413, 'payload_too_large', `the body must be at most ${limit} bytes`)
+  const declared = c.req.header('content-length')
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge()
+
+  let bytes: Uint8Array
+  const body = c.req.raw.body
+  if (declared !== undefined || body === null) {
+    bytes = new Uint8Array(await c.req.arrayBuffer())
+    if (bytes.byteLength > limit) throw tooLarge()
+  } else {
+    // Chunked: count while reading and stop as soon as the limit is passed.
+    const reader = body.getReader()
+    const chunks: Uint8Array[] = []
+    let total = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      total += value.byteLength
+      if (total > limit) {
+        await reader.cancel().catch(() => undefined)
+        throw tooLarge()
+      }
+      chunks.push(value)
+    }
+    bytes = new Uint8Array(total)
+    let offset = 0
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset)
+      offset += chunk.byteLength
+    }
+  }
+  let text: string
+  try {
+    text = decoder.decode(bytes)
+  } catch {
+    throw badRequest('the body is not valid UTF-8')
+  }
+  if (text.trim() === '') throw badRequest('the body is empty; send a JSON object like {"service":"my-service"}')
+  try {
+    return JSON.parse(text) as unknown
+  } catch (err) {
+    throw badRequest(`the body is not valid JSON: ${(err as Error).message}`)
+  }
+}

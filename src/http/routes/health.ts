@@ -1,0 +1,109 @@
+/** The read side: `GET /health` (whole, per service, per instance), live, ready and history. */
+import { Hono, type Context } from 'hono'
+import { z } from 'zod'
+
+import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
+import { httpStatusOf, type Status } from '../../model/status.js'
+import type { HealthStore } from '../../state/health-store.js'
+import type { Readiness } from '../../wire/health-document.js'
+import { notFound } from '../errors.js'
+import { parseQuery } from '../query.js'
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+const TEXT_TYPE = 'text/plain; charset=utf-8'
+// Pollers must revalidate every time, and may: the ETag makes that cheap.
+const CACHE_CONTROL = 'no-cache'
+
+const healthQuerySchema = z
+  .strictObject({
+    service: serviceNameSchema.optional(),
+    instance: instanceNameSchema.optional(),
+    format: z.enum(['json', 'text'], { error: 'must be json or text' }).optional(),
+  })
+  .refine((q) => q.instance === undefined || q.service !== undefined, {
+    message: 'instance needs service as well: ?service=X&instance=Y',
+    path: ['instance'],
+  })
+
+const historyQuerySchema = z.strictObject({
+  service: serviceNameSchema.optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'))
+    .optional(),
+})
+
+/** Weak comparison, as If-None-Match wants: W/"x" matches "x"; `*` matches anything. */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false
+  const bare = etag.replace(/^W\//, '')
+  return ifNoneMatch.split(',').some((t) => {
+    const tag = t.trim()
+    return tag === '*' || tag.replace(/^W\//, '') === bare
+  })
+}
+
+function line(name: string, status: Status, message: string): string {
+  return `${name} ${status}: ${message}\n`
+}
+
+export function healthRoutes(deps: { store: HealthStore }): Hono {
+  const { store } = deps
+  const app = new Hono()
+
+  app.get('/health', (c) => {
+    const q = parseQuery(c, healthQuerySchema)
+    if (q.service === undefined) return whole(c, store, q.format === 'text')
+
+    const svc = store.service(q.service)
+    if (!svc) throw notFound(`no service "${q.service}" is known; GET /health lists them all`)
+    if (q.instance !== undefined) {
+      const inst = store.instance(q.service, q.instance)
+      if (!inst) {
+        throw notFound(
+          `service "${q.service}" has no instance "${q.instance}" (instances: ${svc.view.instances.map((i) => i.id).join(', ') || 'none'})`
+        )
+      }
+      const status = httpStatusOf(inst.status)
+      if (q.format === 'text') return c.body(line(`${q.service}/${inst.id}`, inst.status, inst.message), status, { 'content-type': TEXT_TYPE, 'cache-control': CACHE_CONTROL })
+      return c.body(JSON.stringify(inst), status, { 'content-type': JSON_TYPE, 'cache-control': CACHE_CONTROL })
+    }
+    const status = httpStatusOf(svc.view.status)
+    if (q.format === 'text') return c.body(line(svc.view.name, svc.view.status, svc.view.message), status, { 'content-type': TEXT_TYPE, 'cache-control': CACHE_CONTROL })
+    return c.body(svc.body, status, { 'content-type': JSON_TYPE, 'cache-control': CACHE_CONTROL })
+  })
+
+  app.get('/health/live', (c) => c.json({ status: 'healthy' as const }, 200, { 'cache-control': CACHE_CONTROL }))
+
+  app.get('/health/ready', (c) => {
+    const docker = store.current().doc.bridge.sources.docker
+    const ready = docker.state === 'following' || docker.state === 'disabled'
+    const status: Status = ready ? 'healthy' : docker.state === 'disconnected' ? 'unhealthy' : 'starting'
+    const body: Readiness = { status, ready, sources: { docker, heartbeat: { instances: store.heartbeatInstances() } } }
+    return c.json(body, ready ? 200 : 503, { 'cache-control': CACHE_CONTROL })
+  })
+
+  app.get('/health/history', (c) => {
+    const q = parseQuery(c, historyQuerySchema)
+    if (q.service !== undefined && !store.service(q.service) && store.transitions(q.service, 1).length === 0) {
+      throw notFound(`no service "${q.service}" is known`)
+    }
+    return c.json(store.transitions(q.service, q.limit), 200, { 'cache-control': CACHE_CONTROL })
+  })
+
+  return app
+}
+
+function whole(c: Context, store: HealthStore, text: boolean): Response {
+  const r = store.current()
+  if (text) {
+    const body = line('overall', r.doc.status, `${r.doc.services.length} services`) +
+      r.doc.services.map((s) => line(s.name, s.status, s.message)).join('')
+    return c.body(body, r.httpStatus, { 'content-type': TEXT_TYPE, 'cache-control': CACHE_CONTROL })
+  }
+  const headers = { etag: r.etag, 'cache-control': CACHE_CONTROL }
+  if (etagMatches(c.req.header('if-none-match'), r.etag)) return c.body(null, 304, headers)
+  return c.body(r.body, r.httpStatus, { ...headers, 'content-type': JSON_TYPE })
+}

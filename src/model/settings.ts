@@ -1,0 +1,65 @@
+import type { ServiceConfigs } from '../config/config-file.js'
+
+import type { ContainerObservation, ServiceLabels } from './observations.js'
+
+/** What the model is configured with: a slice of `Config`, so the model stays a pure function. */
+export interface ModelConfig {
+  heartbeatTimeoutMs: number
+  startupGraceMs: number
+  crashloopRestarts: number
+  crashloopWindowMs: number
+  dockerStaleAfterMs: number
+  services: ServiceConfigs
+}
+
+/** The effective settings of one service: config file, then labels, then defaults. */
+export interface ServiceSettings {
+  kind: 'service' | 'job'
+  critical: boolean
+  heartbeatExpected: boolean
+  heartbeatTimeoutMs: number
+  jobTimeoutMs: number | null
+  dependsOn: string[]
+  ignored: boolean
+}
+
+/** Services that another service waits for with `service_completed_successfully`: init jobs. */
+export function servicesAwaitedAsJobs(containers: Iterable<ContainerObservation>): Set<string> {
+  const jobs = new Set<string>()
+  for (const c of containers) {
+    for (const d of c.dependsOn) if (d.condition === 'service_completed_successfully') jobs.add(d.service)
+  }
+  return jobs
+}
+
+/** Labels of the newest container speak for the service (replicas share their compose labels). */
+function newestLabels(containers: readonly ContainerObservation[]): ServiceLabels {
+  let newest: ContainerObservation | undefined
+  for (const c of containers) {
+    if (newest === undefined || (c.createdAt ?? 0) > (newest.createdAt ?? 0)) newest = c
+  }
+  return newest?.labels ?? {}
+}
+
+export function resolveServiceSettings(
+  name: string,
+  containers: readonly ContainerObservation[],
+  awaitedAsJobs: ReadonlySet<string>,
+  config: ModelConfig,
+  dockerEnabled: boolean
+): ServiceSettings {
+  const file = config.services[name]
+  const labels = newestLabels(containers)
+  const dependsOn =
+    file?.dependsOn ?? [...new Set(containers.flatMap((c) => c.dependsOn.map((d) => d.service)))]
+  return {
+    kind: file?.role ?? labels.role ?? (awaitedAsJobs.has(name) ? 'job' : 'service'),
+    critical: file?.critical ?? labels.critical ?? true,
+    // Without Docker, a service declared in the file can only be observed through heartbeats.
+    heartbeatExpected: file?.heartbeat ?? labels.heartbeat ?? (!dockerEnabled && file !== undefined),
+    heartbeatTimeoutMs: file?.heartbeatTimeout ?? labels.heartbeatTimeoutMs ?? config.heartbeatTimeoutMs,
+    jobTimeoutMs: file?.jobTimeout ?? labels.jobTimeoutMs ?? null,
+    dependsOn: dependsOn.filter((d) => d !== name).sort(),
+    ignored: file?.ignore ?? labels.ignore ?? false,
+  }
+}

@@ -1,0 +1,32 @@
+import type { ContainerObservation, DockerSourceStatus } from '../model/observations.js'
+
+/**
+ * A long-lived producer of observations (the Docker engine today). `main.ts` starts every
+ * source, `/health/ready` asks each whether it has synced, and shutdown stops them.
+ */
+export interface HealthSource {
+  readonly name: string
+  /** Begins the source's work in the background. Never throws for runtime failures. */
+  start(): void
+  /** Stops every stream and timer of the source; resolves once nothing is left running. */
+  stop(): Promise<void>
+  /** True once the source has a complete picture (for Docker: listed and following). */
+  isReady(): boolean
+}
+
+/**
+ * Where the Docker source delivers what it sees. Implemented by the observation store; a test
+ * of the Docker source may use a hand-written fake of it.
+ */
+export interface ContainerSink {
+  /** Replace the whole set of containers (after a full list): anything not in `containers` is gone. */
+  replaceContainers(containers: readonly ContainerObservation[]): void
+  /** Add or update one container. */
+  upsertContainer(container: ContainerObservation): void
+  /** The container was destroyed. */
+  removeContainer(id: string): void
+  /** The source's own state (connecting, following, ...). */
+  setDockerStatus(status: DockerSourceStatus): void
+  /** The current view of one container, so an event can be applied on top of it. */
+  getContainer(id: string): ContainerObservation | undefined
+}

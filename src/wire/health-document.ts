@@ -1,0 +1,106 @@
+import { z } from 'zod'
+
+import { STATUSES } from '../model/status.js'
+
+const status = z.enum(STATUSES)
+const isoTime = z.iso.datetime({ offset: true })
+
+export const dockerPartSchema = z.object({
+  containerId: z.string(),
+  name: z.string(),
+  state: z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']),
+  health: z.enum(['none', 'starting', 'healthy', 'unhealthy']),
+  failingStreak: z.number().int(),
+  exitCode: z.number().int().nullable(),
+  oomKilled: z.boolean(),
+  restartCount: z.number().int(),
+  recentRestarts: z.number().int(),
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+  lastProbeOutput: z.string().nullable(),
+})
+
+export const heartbeatPartSchema = z.object({
+  expected: z.boolean(),
+  lastSeenAt: isoTime.nullable(),
+  timeoutSeconds: z.number(),
+  reported: z.enum(['healthy', 'unhealthy', 'succeeded', 'failed']).nullable(),
+  error: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+  clockSkewSeconds: z.number().nullable(),
+})
+
+export const instanceSchema = z.object({
+  id: z.string(),
+  status,
+  message: z.string(),
+  docker: dockerPartSchema.nullable(),
+  heartbeat: heartbeatPartSchema.nullable(),
+})
+
+export const jobSchema = z.object({
+  state: z.enum(['pending', 'running', 'succeeded', 'failed', 'unknown']),
+  exitCode: z.number().int().nullable(),
+})
+
+export const serviceSchema = z.object({
+  name: z.string(),
+  status,
+  kind: z.enum(['service', 'job']),
+  critical: z.boolean(),
+  message: z.string(),
+  /** When the service entered its current status (as far as this bridge has seen). */
+  since: isoTime,
+  flapping: z.boolean(),
+  dependsOn: z.array(z.string()),
+  impactedBy: z.array(z.string()),
+  job: jobSchema.nullable(),
+  instances: z.array(instanceSchema),
+})
+
+export const dockerSourceSchema = z.object({
+  state: z.enum(['disabled', 'connecting', 'syncing', 'following', 'disconnected']),
+  project: z.string().nullable(),
+  lastEventAt: isoTime.nullable(),
+  unreachableSince: isoTime.nullable(),
+  detail: z.string().nullable(),
+})
+
+export const healthDocumentSchema = z.object({
+  status,
+  checkedAt: isoTime,
+  bridge: z.object({
+    version: z.string(),
+    startedAt: isoTime,
+    sources: z.object({
+      docker: dockerSourceSchema,
+      heartbeat: z.object({ instances: z.number().int() }),
+    }),
+  }),
+  services: z.array(serviceSchema),
+})
+
+export type DockerPart = z.infer<typeof dockerPartSchema>
+export type HeartbeatPart = z.infer<typeof heartbeatPartSchema>
+export type InstanceView = z.infer<typeof instanceSchema>
+export type ServiceView = z.infer<typeof serviceSchema>
+export type JobView = z.infer<typeof jobSchema>
+export type HealthDocument = z.infer<typeof healthDocumentSchema>
+
+/** `GET /health/history` entries, newest first. */
+export const transitionSchema = z.object({
+  at: isoTime,
+  service: z.string(),
+  instance: z.string().nullable(),
+  from: status.nullable(),
+  to: status,
+  message: z.string(),
+})
+export type Transition = z.infer<typeof transitionSchema>
+
+export const readinessSchema = z.object({
+  status,
+  ready: z.boolean(),
+  sources: z.object({ docker: dockerSourceSchema, heartbeat: z.object({ instances: z.number() }) }),
+})
+export type Readiness = z.infer<typeof readinessSchema>
