@@ -44,12 +44,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Parses the text of a CONFIG_FILE; errors name the file and the path inside it. */
 export function parseConfigFile(text: string, file: string): ServiceConfigs {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
   const yamlError = doc.errors[0]
   if (yamlError) {
     const pos = yamlError.linePos?.[0]
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file
-    throw new ConfigFileError(`${where}: not valid YAML: ${yamlError.message.split('\n')[0] ?? ''}`)
+    throw new ConfigFileError(`${where}: not valid YAML: ${(yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`)
   }
   const raw: unknown = doc.toJS() ?? {}
   const parsed = configFileSchema.safeParse(raw)

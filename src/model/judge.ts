@@ -199,6 +199,8 @@ export function judge(obs: Observations, config: ModelConfig, now: number): Judg
     const names = new Map<string, string>()
     aliases.set(name, names)
     const built = buildInstances(name, containers, heartbeats, settings, obs, config, now, staleness.stale, forget, names)
+    // A service known only through instances that were just forgotten is gone, not "unknown".
+    if (built.length === 0 && containers.length === 0 && config.services[name] === undefined) continue
     for (const b of built) deadline(b.until)
 
     let v: Verdict

@@ -356,17 +356,19 @@ export class HealthStore implements ContainerSink {
       const before = this.previous.get(s.name)
       const instances = new Map(s.instances.map((i) => [i.id, i.status]))
       next.set(s.name, { status: s.status, instances })
+      // Instances first, so that newest-first the service's own line leads.
+      if (before) {
+        for (const i of s.instances) {
+          const was = before.instances.get(i.id)
+          if (was !== undefined && was !== i.status) {
+            this.history.record({ at: now, service: s.name, instance: i.id, from: was, to: i.status, message: i.message })
+          }
+        }
+      }
       if (!before || before.status !== s.status) {
         this.history.record({ at: now, service: s.name, instance: null, from: before?.status ?? null, to: s.status, message: s.message })
         if (before) {
           this.log.info({ service: s.name, from: before.status, to: s.status, reason: s.message }, 'service status changed')
-        }
-      }
-      if (!before) continue
-      for (const i of s.instances) {
-        const was = before.instances.get(i.id)
-        if (was !== undefined && was !== i.status) {
-          this.history.record({ at: now, service: s.name, instance: i.id, from: was, to: i.status, message: i.message })
         }
       }
     }

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { memoryLogger } from '../../../test/helpers/log-sink.js'
+import { createApp } from '../../app.js'
+import { loadConfig } from '../../config/config.js'
+import { HealthStore } from '../../state/health-store.js'
+import { healthDocumentSchema } from '../../wire/health-document.js'
+
+const stores: HealthStore[] = []
+function setup(env: Record<string, string> = {}) {
+  const config = loadConfig({ DOCKER: 'off', ...env })
+  const { logger } = memoryLogger()
+  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
+  stores.push(store)
+  const app = createApp({ store, config, logger })
+  const beat = (body: Record<string, unknown>) =>
+    app.request('/health', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return { app, store, beat }
+}
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close()
+})
+
+describe('GET /health', () => {
+  it('serves the whole document, valid against its schema, with the HTTP status of the overall status', async () => {
+    const { app, beat } = setup()
+    await beat({ service: 'api' })
+    let res = await app.request('/health')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(healthDocumentSchema.safeParse(await res.json()).success).toBe(true)
+    await beat({ service: 'db', error: 'disk full' })
+    res = await app.request('/health')
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ status: 'unhealthy' })
+  })
+
+  it('answers 304 to If-None-Match until something a display draws changes', async () => {
+    const { app, beat } = setup()
+    await beat({ service: 'api' })
+    const first = await app.request('/health')
+    const etag = first.headers.get('etag') ?? ''
+    expect(etag).toMatch(/^W\/"/)
+    expect(first.headers.get('cache-control')).toBe('no-cache')
+    await beat({ service: 'api', details: { n: 1 } })
+    const again = await app.request('/health', { headers: { 'if-none-match': etag } })
+    expect(again.status).toBe(304)
+    expect(await again.text()).toBe('')
+    await beat({ service: 'api', error: 'broken' })
+    const changed = await app.request('/health', { headers: { 'if-none-match': etag } })
+    expect(changed.status).toBe(503)
+    expect(changed.headers.get('etag')).not.toBe(etag)
+  })
+
+  it('answers one service with its own status code, and 404 for an unknown one', async () => {
+    const { app, beat } = setup()
+    await beat({ service: 'query-scheduler', error: 'queue stuck' })
+    await beat({ service: 'webui' })
+    const res = await app.request('/health?service=query-scheduler')
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ name: 'query-scheduler', status: 'unhealthy', message: 'queue stuck' })
+    expect((await app.request('/health?service=webui')).status).toBe(200)
+    const missing = await app.request('/health?service=nope')
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toMatchObject({ error: 'not_found' })
+  })
+
+  it('answers one instance, and 404 naming the known ones', async () => {
+    const { app, beat } = setup()
+    await beat({ service: 'worker', instance: 'w1' })
+    await beat({ service: 'worker', instance: 'w2', error: 'oom' })
+    expect((await app.request('/health?service=worker&instance=w1')).status).toBe(200)
+    expect(await (await app.request('/health?service=worker&instance=w2')).json()).toMatchObject({ id: 'w2', status: 'unhealthy' })
+    const missing = await app.request('/health?service=worker&instance=w3')
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as { message: string }).message).toContain('w1, w2')
+  })
+
+  it('answers one plain line with format=text, for curl -f and humans', async () => {
+    const { app, beat } = setup()
+    await beat({ service: 'query-scheduler', error: 'no workers' })
+    const res = await app.request('/health?service=query-scheduler&format=text')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
+    expect(await res.text()).toBe('query-scheduler unhealthy: no workers\n')
+  })
+
+  it.each([
+    ['/health?servce=x', /unknown field\(s\): servce/],
+    ['/health?service=a&service=b', /given 2 times/],
+    ['/health?instance=x', /instance needs service/],
+    ['/health?service=a&format=xml', /format: must be json or text/],
+    ['/health?service=%3Cscript%3E', /service: must be 1-64/],
+  ])('%s -> 400', async (path, message) => {
+    const { app } = setup()
+    const res = await app.request(path)
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { message: string }).message).toMatch(message)
+  })
+
+  it('answers 405 with Allow for other methods and 404 JSON for unknown routes', async () => {
+    const { app } = setup()
+    const put = await app.request('/health', { method: 'PUT' })
+    expect(put.status).toBe(405)
+    expect(put.headers.get('allow')).toContain('GET')
+    const nope = await app.request('/nope')
+    expect(nope.status).toBe(404)
+    expect(await nope.json()).toMatchObject({ error: 'not_found' })
+  })
+})
+
+describe('live, ready and history', () => {
+  it('is live, and ready when Docker is off', async () => {
+    const { app } = setup()
+    expect((await app.request('/health/live')).status).toBe(200)
+    const ready = await app.request('/health/ready')
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toMatchObject({ ready: true, sources: { docker: { state: 'disabled' } } })
+  })
+
+  it('is not ready while Docker is enabled and not following', async () => {
+    const { app, store } = setup()
+    store.setDockerStatus({ state: 'syncing', project: 'p', lastEventAt: null, unreachableSince: null, synced: false, detail: null })
+    const ready = await app.request('/health/ready')
+    expect(ready.status).toBe(503)
+    expect(await ready.json()).toMatchObject({ ready: false, status: 'starting' })
+  })
+
+  it('lists transitions newest first, per service', async () => {
+    const { app, beat } = setup()
+    await beat({ service: 'api' })
+    await app.request('/health')
+    await beat({ service: 'api', error: 'boom' })
+    await app.request('/health')
+    const list = (await (await app.request('/health/history?service=api')).json()) as { from: string | null; to: string; instance: string | null }[]
+    expect(list.filter((t) => t.instance === null).map((t) => [t.from, t.to])).toEqual([
+      ['healthy', 'unhealthy'],
+      [null, 'healthy'],
+    ])
+    expect((await app.request('/health/history?service=ghost')).status).toBe(404)
+    expect((await app.request('/health/history?limit=0')).status).toBe(400)
+  })
+})
