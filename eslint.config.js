@@ -44,7 +44,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts', 'src/**/*.tsx'],
-    ignores: ['src/config.ts'],
+    ignores: ['src/config/config.ts'],
     rules: {
       'no-restricted-properties': [
         'error',
@@ -52,7 +52,7 @@ export default tseslint.config(
           object: 'process',
           property: 'env',
           message:
-            'Only src/config.ts reads the environment: add the variable to its schema and pass the typed Config down.',
+            'Only src/config/config.ts reads the environment: add the variable to its schema and pass the typed Config down.',
         },
       ],
     },

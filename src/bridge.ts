@@ -58,7 +58,7 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const app = createApp({ store, config, logger })
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
-      resolve(s as Server)
+      resolve(s)
     }) as Server
     s.once('error', reject)
   })
@@ -77,9 +77,15 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => { resolve() }))
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve()
+        })
+      )
       server.closeIdleConnections()
-      const drain = setTimeout(() => server.closeAllConnections(), DRAIN_MS)
+      const drain = setTimeout(() => {
+        server.closeAllConnections()
+      }, DRAIN_MS)
       await Promise.all(sources.map((s) => s.stop()))
       store.close()
       await closed

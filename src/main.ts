@@ -28,7 +28,10 @@ async function main(): Promise<void> {
       config,
       logger,
       onGiveUp: (reason) => {
-        logger.error({ reason }, 'docker engine unreachable for too long; exiting so the restart policy re-mounts the socket')
+        logger.error(
+          { reason },
+          'docker engine unreachable for too long; exiting so the restart policy re-mounts the socket'
+        )
         void shutdown(70)
       },
     })

@@ -49,7 +49,9 @@ export function parseConfigFile(text: string, file: string): ServiceConfigs {
   if (yamlError) {
     const pos = yamlError.linePos?.[0]
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file
-    throw new ConfigFileError(`${where}: not valid YAML: ${(yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`)
+    throw new ConfigFileError(
+      `${where}: not valid YAML: ${(yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`
+    )
   }
   const raw: unknown = doc.toJS() ?? {}
   const parsed = configFileSchema.safeParse(raw)

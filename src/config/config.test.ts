@@ -64,8 +64,14 @@ describe('loadConfig', () => {
   })
 
   it.each([
-    [{ PORT: '99999' }, /^invalid configuration: PORT="99999": expected a whole number from 1 to 65535$/],
-    [{ HEARTBEAT_TIMEOUT: 'abc' }, /HEARTBEAT_TIMEOUT="abc": expected a duration such as 500ms, 30s/],
+    [
+      { PORT: '99999' },
+      /^invalid configuration: PORT="99999": expected a whole number from 0 to 65535$/,
+    ],
+    [
+      { HEARTBEAT_TIMEOUT: 'abc' },
+      /HEARTBEAT_TIMEOUT="abc": expected a duration such as 500ms, 30s/,
+    ],
     [{ HEARTBEAT_TIMEOUT: '10ms' }, /HEARTBEAT_TIMEOUT="10ms": must be at least 100ms/],
     [{ DOCKER: 'yes' }, /DOCKER="yes": expected auto, on or off/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud": expected one of fatal, error/],
@@ -91,9 +97,16 @@ describe('loadConfig', () => {
   it('reads CONFIG_FILE and names the path inside it on errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hb-config-'))
     const good = join(dir, 'good.yaml')
-    writeFileSync(good, 'services:\n  query-scheduler:\n    heartbeat: true\n    heartbeatTimeout: 45s\n    dependsOn: [database, queue]\n  garbage-collector:\n    critical: false\n')
+    writeFileSync(
+      good,
+      'services:\n  query-scheduler:\n    heartbeat: true\n    heartbeatTimeout: 45s\n    dependsOn: [database, queue]\n  garbage-collector:\n    critical: false\n'
+    )
     expect(loadConfig({ CONFIG_FILE: good }).services).toEqual({
-      'query-scheduler': { heartbeat: true, heartbeatTimeout: 45_000, dependsOn: ['database', 'queue'] },
+      'query-scheduler': {
+        heartbeat: true,
+        heartbeatTimeout: 45_000,
+        dependsOn: ['database', 'queue'],
+      },
       'garbage-collector': { critical: false },
     })
     const bad = join(dir, 'bad.yaml')
@@ -101,7 +114,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CONFIG_FILE: bad })).toThrow(
       `CONFIG_FILE ${bad}: services.query-scheduler.heartbeatTimeout: expected a duration`
     )
-    expect(() => loadConfig({ CONFIG_FILE: join(dir, 'missing.yaml') })).toThrow(/cannot read \(ENOENT\)/)
+    expect(() => loadConfig({ CONFIG_FILE: join(dir, 'missing.yaml') })).toThrow(
+      /cannot read \(ENOENT\)/
+    )
   })
 })
 
@@ -109,7 +124,10 @@ describe('CONFIG_FILE content', () => {
   it.each([
     ['services:\n  a:\n    role: worker\n', /services\.a\.role: must be "service" or "job"/],
     ['services:\n  a:\n    critical: "no"\n', /services\.a\.critical: must be true or false/],
-    ['services:\n  a:\n    heartbeatTimout: 5s\n', /services\.a: Unrecognized key: "heartbeatTimout"/],
+    [
+      'services:\n  a:\n    heartbeatTimout: 5s\n',
+      /services\.a: Unrecognized key: "heartbeatTimout"/,
+    ],
     ['services:\n  "bad name!":\n    critical: false\n', /services\.bad name!/],
     ['services:\n  a:\n    dependsOn: [ok, "no way"]\n', /services\.a\.dependsOn\[1\]/],
     ['services: [a, b]\n', /services:/],

@@ -24,7 +24,7 @@ const token = z
 
 /** The environment, as the contract lists it (plus the documented extensions). */
 const envSchema = z.object({
-  PORT: intIn(1, 65535).default(8080),
+  PORT: intIn(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
@@ -52,6 +52,7 @@ const envSchema = z.object({
   DOCKER_STALE_AFTER: durationSchema().default(10_000),
   DOCKER_GIVE_UP_AFTER: durationSchema().default(120_000),
   MAX_INSTANCES: intIn(1, 1_000_000).default(5000),
+  MAX_STREAMS: intIn(0, 100_000).default(100),
   CONFIG_FILE: z.string().min(1).optional(),
   HEARTBEAT_TOKENS_FILE: z.string().min(1).optional(),
   READ_TOKEN: token.optional(),
@@ -94,6 +95,8 @@ export interface Config {
   /** After an outage this long, exit so the restart policy re-mounts a recreated socket. 0 = never. */
   dockerGiveUpAfterMs: number
   maxInstances: number
+  /** Cap on concurrently open `GET /health/stream` connections (0 turns the stream off). */
+  maxStreams: number
   configFile: string | null
   services: ServiceConfigs
   heartbeatTokensFile: string | null
@@ -136,7 +139,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment')
-      const shown = present[name] === undefined ? '' : `=${JSON.stringify(redact(name, present[name]))}`
+      const shown =
+        present[name] === undefined ? '' : `=${JSON.stringify(redact(name, present[name]))}`
       return `${name}${shown}: ${issue.message}`
     })
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
@@ -166,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     dockerStaleAfterMs: e.DOCKER_STALE_AFTER,
     dockerGiveUpAfterMs: e.DOCKER_GIVE_UP_AFTER,
     maxInstances: e.MAX_INSTANCES,
+    maxStreams: e.MAX_STREAMS,
     configFile: e.CONFIG_FILE ?? null,
     services,
     heartbeatTokensFile: e.HEARTBEAT_TOKENS_FILE ?? null,

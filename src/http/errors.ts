@@ -53,6 +53,9 @@ export function createErrorHandler(logger: Logger) {
     if (err instanceof HttpError) return errorResponse(c, err)
     // Never leak internals; the log has the stack.
     logger.error({ err, method: c.req.method, path: c.req.path }, 'request failed')
-    return errorResponse(c, new HttpError(500, 'internal_error', 'internal error; see the bridge log'))
+    return errorResponse(
+      c,
+      new HttpError(500, 'internal_error', 'internal error; see the bridge log')
+    )
   }
 }

@@ -62,7 +62,8 @@ export async function readJsonBody(c: Context, limit: number): Promise<unknown> 
   } catch {
     throw badRequest('the body is not valid UTF-8')
   }
-  if (text.trim() === '') throw badRequest('the body is empty; send a JSON object like {"service":"my-service"}')
+  if (text.trim() === '')
+    throw badRequest('the body is empty; send a JSON object like {"service":"my-service"}')
   try {
     return JSON.parse(text) as unknown
   } catch (err) {

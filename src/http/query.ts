@@ -11,7 +11,8 @@ export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output
   const all = c.req.queries()
   const flat: Record<string, string> = {}
   for (const [key, values] of Object.entries(all)) {
-    if (values.length > 1) throw badRequest(`query parameter "${key}" is given ${values.length} times; give it once`)
+    if (values.length > 1)
+      throw badRequest(`query parameter "${key}" is given ${values.length} times; give it once`)
     flat[key] = values[0] ?? ''
   }
   const parsed = schema.safeParse(flat)
@@ -24,5 +25,5 @@ export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output
       issues
     )
   }
-  return parsed.data as z.output<T>
+  return parsed.data
 }

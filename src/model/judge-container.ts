@@ -16,7 +16,10 @@ export function dockerStaleness(
   const staleAt = docker.unreachableSince + config.dockerStaleAfterMs
   if (now < staleAt) return { stale: null, until: staleAt }
   return {
-    stale: verdict('unknown', `docker engine unreachable since ${clockTime(docker.unreachableSince)}`),
+    stale: verdict(
+      'unknown',
+      `docker engine unreachable since ${clockTime(docker.unreachableSince)}`
+    ),
     until: null,
   }
 }
@@ -46,7 +49,8 @@ function exitText(c: ContainerObservation): string {
 
 function probeText(c: ContainerObservation): string {
   const streak = c.failingStreak > 0 ? ` (${c.failingStreak} in a row)` : ''
-  const output = c.lastProbeOutput === null || c.lastProbeOutput === '' ? '' : `: ${c.lastProbeOutput}`
+  const output =
+    c.lastProbeOutput === null || c.lastProbeOutput === '' ? '' : `: ${c.lastProbeOutput}`
   return `healthcheck failing${streak}${output}`
 }
 
@@ -117,7 +121,9 @@ export function judgeContainer(
 }
 
 /** The job's lifecycle as the WebUI names it. */
-export function jobStateOf(c: ContainerObservation): 'pending' | 'running' | 'succeeded' | 'failed' {
+export function jobStateOf(
+  c: ContainerObservation
+): 'pending' | 'running' | 'succeeded' | 'failed' {
   switch (c.state) {
     case 'created':
       return 'pending'

@@ -3,11 +3,21 @@
  * tables say about instances, services, the whole stack and `impactedBy` happens here, and
  * nowhere else. It also says when its answer will next change by time alone (`nextDeadline`).
  */
-import type { DockerPart, HeartbeatPart, InstanceView, JobView, ServiceView } from '../wire/health-document.js'
+import type {
+  DockerPart,
+  HeartbeatPart,
+  InstanceView,
+  JobView,
+  ServiceView,
+} from '../wire/health-document.js'
 
 import { dockerStaleness, jobStateOf, judgeContainer, recentRestarts } from './judge-container.js'
 import { forgetAt, judgeHeartbeat, judgeMissingHeartbeat } from './judge-heartbeat.js'
-import type { ContainerObservation, DockerSourceStatus, HeartbeatObservation } from './observations.js'
+import type {
+  ContainerObservation,
+  DockerSourceStatus,
+  HeartbeatObservation,
+} from './observations.js'
 import {
   resolveServiceSettings,
   servicesAwaitedAsJobs,
@@ -116,7 +126,10 @@ function rollUpService(instances: readonly InstanceView[]): Verdict {
   if (healthy === n) return verdict('healthy', `all ${n} instances healthy`)
   const firstOf = (pred: (s: Status) => boolean) => instances.find((i) => pred(i.status))
   if (broken === 0 && starting > 0) {
-    return verdict('starting', `${starting} of ${n} instances starting: ${firstOf((s) => s === 'starting')?.message ?? ''}`)
+    return verdict(
+      'starting',
+      `${starting} of ${n} instances starting: ${firstOf((s) => s === 'starting')?.message ?? ''}`
+    )
   }
   const worst = worstOf(instances.map((i) => i.status))
   const example = firstOf((s) => s === worst)?.message ?? ''
@@ -131,7 +144,10 @@ function overallOf(services: readonly JudgedService[], dockerPending: boolean): 
   if (services.some((s) => s.critical && s.status === 'unhealthy')) status = 'unhealthy'
   else if (
     services.some(
-      (s) => s.status === 'degraded' || s.status === 'unknown' || (!s.critical && s.status === 'unhealthy')
+      (s) =>
+        s.status === 'degraded' ||
+        s.status === 'unknown' ||
+        (!s.critical && s.status === 'unhealthy')
     )
   )
     status = 'degraded'
@@ -198,9 +214,21 @@ export function judge(obs: Observations, config: ModelConfig, now: number): Judg
     const heartbeats = heartbeatsByService.get(name) ?? []
     const names = new Map<string, string>()
     aliases.set(name, names)
-    const built = buildInstances(name, containers, heartbeats, settings, obs, config, now, staleness.stale, forget, names)
+    const built = buildInstances(
+      name,
+      containers,
+      heartbeats,
+      settings,
+      obs,
+      config,
+      now,
+      staleness.stale,
+      forget,
+      names
+    )
     // A service known only through instances that were just forgotten is gone, not "unknown".
-    if (built.length === 0 && containers.length === 0 && config.services[name] === undefined) continue
+    if (built.length === 0 && containers.length === 0 && config.services[name] === undefined)
+      continue
     for (const b of built) deadline(b.until)
 
     let v: Verdict
@@ -208,7 +236,8 @@ export function judge(obs: Observations, config: ModelConfig, now: number): Judg
     if (built.length === 0) {
       v = judgeEmptyService(settings, obs, config, now, staleness.stale)
       deadline(v.until)
-      if (settings.kind === 'job') job = { state: v.status === 'unknown' ? 'unknown' : 'pending', exitCode: null }
+      if (settings.kind === 'job')
+        job = { state: v.status === 'unknown' ? 'unknown' : 'pending', exitCode: null }
     } else if (settings.kind === 'job') {
       // A job's status is the status of its most recent run.
       const latest = built.reduce((a, b) => (b.recency > a.recency ? b : a))
@@ -250,11 +279,15 @@ function judgeEmptyService(
   now: number,
   stale: Verdict | null
 ): Verdict {
-  if (settings.heartbeatExpected) return judgeMissingHeartbeat(obs.bridgeStartedAt, config.startupGraceMs, now)
+  if (settings.heartbeatExpected)
+    return judgeMissingHeartbeat(obs.bridgeStartedAt, config.startupGraceMs, now)
   if (obs.docker.state !== 'disabled') {
     if (stale) return stale
     if (!obs.docker.synced) return verdict('starting', 'waiting for the first Docker sync')
-    return verdict('unhealthy', `no container in compose project ${obs.docker.project ?? ''}`.trimEnd())
+    return verdict(
+      'unhealthy',
+      `no container in compose project ${obs.docker.project ?? ''}`.trimEnd()
+    )
   }
   return verdict('unknown', 'not observed: no container source, and no heartbeat expected')
 }
@@ -272,13 +305,16 @@ function buildInstances(
   names: Map<string, string>
 ): Built[] {
   const hostnames = new Map<string, number>()
-  for (const c of containers) if (c.hostname) hostnames.set(c.hostname, (hostnames.get(c.hostname) ?? 0) + 1)
+  for (const c of containers)
+    if (c.hostname) hostnames.set(c.hostname, (hostnames.get(c.hostname) ?? 0) + 1)
   const matched = new Map<string, HeartbeatObservation>()
   const unmatched: HeartbeatObservation[] = []
   const onlyContainer = containers.length === 1 ? containers[0] : undefined
   for (const hb of heartbeats) {
     const c =
-      containers.find((c) => matches(hb.instance, c, c.hostname !== null && hostnames.get(c.hostname) === 1)) ??
+      containers.find((c) =>
+        matches(hb.instance, c, c.hostname !== null && hostnames.get(c.hostname) === 1)
+      ) ??
       // A sender that does not name its instance speaks for the service's only container.
       (hb.instance === 'default' ? onlyContainer : undefined)
     if (!c) {
@@ -301,16 +337,30 @@ function buildInstances(
       parts.push(judgeHeartbeat(hb, timeout, now))
       hbView = heartbeatPart(hb, timeout)
     } else if (settings.heartbeatExpected && c.state === 'running') {
-      parts.push(judgeMissingHeartbeat(Math.max(obs.bridgeStartedAt, c.startedAt ?? 0), config.startupGraceMs, now))
+      parts.push(
+        judgeMissingHeartbeat(
+          Math.max(obs.bridgeStartedAt, c.startedAt ?? 0),
+          config.startupGraceMs,
+          now
+        )
+      )
       hbView = heartbeatPart(null, timeout)
     }
     const v = merge(parts)
     let job: JobView | null = null
     if (settings.kind === 'job') {
-      job = stale ? { state: 'unknown', exitCode: c.exitCode } : { state: jobStateOf(c), exitCode: c.exitCode }
+      job = stale
+        ? { state: 'unknown', exitCode: c.exitCode }
+        : { state: jobStateOf(c), exitCode: c.exitCode }
     }
     built.push({
-      view: { id: c.name, status: v.status, message: v.message, docker: dockerPart(c, config, now), heartbeat: hbView },
+      view: {
+        id: c.name,
+        status: v.status,
+        message: v.message,
+        docker: dockerPart(c, config, now),
+        heartbeat: hbView,
+      },
       until: v.until,
       recency: c.createdAt ?? c.startedAt ?? 0,
       job,
@@ -329,13 +379,24 @@ function buildInstances(
     }
     names.set(hb.instance, hb.instance)
     built.push({
-      view: { id: hb.instance, status: v.status, message: v.message, docker: null, heartbeat: heartbeatPart(hb, timeout) },
+      view: {
+        id: hb.instance,
+        status: v.status,
+        message: v.message,
+        docker: null,
+        heartbeat: heartbeatPart(hb, timeout),
+      },
       until: earliest(v.until, until),
       recency: hb.receivedAt,
       job:
         settings.kind === 'job'
           ? {
-              state: hb.reported === 'succeeded' ? 'succeeded' : hb.reported === 'failed' ? 'failed' : 'running',
+              state:
+                hb.reported === 'succeeded'
+                  ? 'succeeded'
+                  : hb.reported === 'failed'
+                    ? 'failed'
+                    : 'running',
               exitCode: null,
             }
           : null,

@@ -4,13 +4,7 @@
  */
 
 export type ContainerState =
-  | 'created'
-  | 'running'
-  | 'paused'
-  | 'restarting'
-  | 'removing'
-  | 'exited'
-  | 'dead'
+  'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
 
 export type ContainerHealth = 'none' | 'starting' | 'healthy' | 'unhealthy'
 

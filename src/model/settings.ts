@@ -27,7 +27,8 @@ export interface ServiceSettings {
 export function servicesAwaitedAsJobs(containers: Iterable<ContainerObservation>): Set<string> {
   const jobs = new Set<string>()
   for (const c of containers) {
-    for (const d of c.dependsOn) if (d.condition === 'service_completed_successfully') jobs.add(d.service)
+    for (const d of c.dependsOn)
+      if (d.condition === 'service_completed_successfully') jobs.add(d.service)
   }
   return jobs
 }
@@ -50,14 +51,17 @@ export function resolveServiceSettings(
 ): ServiceSettings {
   const file = config.services[name]
   const labels = newestLabels(containers)
-  const dependsOn =
-    file?.dependsOn ?? [...new Set(containers.flatMap((c) => c.dependsOn.map((d) => d.service)))]
+  const dependsOn = file?.dependsOn ?? [
+    ...new Set(containers.flatMap((c) => c.dependsOn.map((d) => d.service))),
+  ]
   return {
     kind: file?.role ?? labels.role ?? (awaitedAsJobs.has(name) ? 'job' : 'service'),
     critical: file?.critical ?? labels.critical ?? true,
     // Without Docker, a service declared in the file can only be observed through heartbeats.
-    heartbeatExpected: file?.heartbeat ?? labels.heartbeat ?? (!dockerEnabled && file !== undefined),
-    heartbeatTimeoutMs: file?.heartbeatTimeout ?? labels.heartbeatTimeoutMs ?? config.heartbeatTimeoutMs,
+    heartbeatExpected:
+      file?.heartbeat ?? labels.heartbeat ?? (!dockerEnabled && file !== undefined),
+    heartbeatTimeoutMs:
+      file?.heartbeatTimeout ?? labels.heartbeatTimeoutMs ?? config.heartbeatTimeoutMs,
     jobTimeoutMs: file?.jobTimeout ?? labels.jobTimeoutMs ?? null,
     dependsOn: dependsOn.filter((d) => d !== name).sort(),
     ignored: file?.ignore ?? labels.ignore ?? false,

@@ -6,13 +6,25 @@ import { memoryLogger } from '../../test/helpers/log-sink.js'
 import { HealthStore, type HeartbeatInput, type Rendered } from './health-store.js'
 
 function hb(service: string, over: Partial<HeartbeatInput> = {}): HeartbeatInput {
-  return { service, instance: 'i1', reported: 'healthy', error: null, details: null, sentAt: null, remoteAddress: null, ...over }
+  return {
+    service,
+    instance: 'i1',
+    reported: 'healthy',
+    error: null,
+    details: null,
+    sentAt: null,
+    remoteAddress: null,
+    ...over,
+  }
 }
 
 function storeWith(over: { maxInstances?: number; heartbeatTimeoutMs?: number } = {}) {
   const { logger, lines } = memoryLogger('info')
   const store = new HealthStore({
-    config: { ...modelConfig({ heartbeatTimeoutMs: over.heartbeatTimeoutMs ?? s(30) }), maxInstances: over.maxInstances ?? 100 },
+    config: {
+      ...modelConfig({ heartbeatTimeoutMs: over.heartbeatTimeoutMs ?? s(30) }),
+      maxInstances: over.maxInstances ?? 100,
+    },
     clock: { now: () => Date.now() },
     logger,
     version: 'test',
@@ -46,7 +58,12 @@ describe('HealthStore', () => {
   it('re-judges on read once the deadline has passed, even if its timer has not fired yet', () => {
     let now = T0
     const { logger } = memoryLogger()
-    const store = new HealthStore({ config: { ...modelConfig(), maxInstances: 10 }, clock: { now: () => now }, logger, version: 't' })
+    const store = new HealthStore({
+      config: { ...modelConfig(), maxInstances: 10 },
+      clock: { now: () => now },
+      logger,
+      version: 't',
+    })
     store.recordHeartbeat(hb('reducer'))
     expect(store.current().doc.status).toBe('healthy')
     now = T0 + s(30) // the clock moves; no timer is advanced
@@ -83,14 +100,15 @@ describe('HealthStore', () => {
     const { store } = storeWith()
     store.recordHeartbeat(hb('reducer'))
     store.current()
-    let renders = 0
     const spy = vi.spyOn(JSON, 'stringify')
     for (let i = 0; i < 500; i++) {
       store.recordHeartbeat(hb('reducer'))
       store.current()
       await vi.advanceTimersByTimeAsync(2)
     }
-    renders = spy.mock.calls.filter(([v]) => typeof v === 'object' && v !== null && 'checkedAt' in v).length
+    const renders = spy.mock.calls.filter(
+      ([v]) => typeof v === 'object' && v !== null && 'checkedAt' in v
+    ).length
     spy.mockRestore()
     // 500 heartbeats over one second: one or two refreshes, not 500.
     expect(renders).toBeLessThanOrEqual(2)
@@ -113,7 +131,11 @@ describe('HealthStore', () => {
     const { store } = storeWith({ maxInstances: 2 })
     expect(store.recordHeartbeat(hb('a', { instance: '1' })).ok).toBe(true)
     expect(store.recordHeartbeat(hb('a', { instance: '2' })).ok).toBe(true)
-    expect(store.recordHeartbeat(hb('a', { instance: '3' }))).toEqual({ ok: false, reason: 'too_many_instances', limit: 2 })
+    expect(store.recordHeartbeat(hb('a', { instance: '3' }))).toEqual({
+      ok: false,
+      reason: 'too_many_instances',
+      limit: 2,
+    })
     expect(store.recordHeartbeat(hb('a', { instance: '1' })).ok).toBe(true)
     expect(store.heartbeatInstances()).toBe(2)
     store.close()
@@ -138,7 +160,12 @@ describe('HealthStore', () => {
     for (let i = 0; i < 10; i++) store.current()
     const changes = lines.filter((l) => l.msg === 'service status changed')
     expect(changes).toEqual([
-      expect.objectContaining({ service: 'reducer', from: 'healthy', to: 'unhealthy', reason: 'no heartbeat for more than 30s (last at 10:00:00Z)' }),
+      expect.objectContaining({
+        service: 'reducer',
+        from: 'healthy',
+        to: 'unhealthy',
+        reason: 'no heartbeat for more than 30s (last at 10:00:00Z)',
+      }),
     ])
     expect(store.transitions('reducer').map((t) => [t.instance, t.from, t.to])).toEqual([
       [null, 'healthy', 'unhealthy'],

@@ -104,7 +104,11 @@ export class HealthStore implements ContainerSink {
   /** The current document; re-judged first if anything changed or a deadline has passed. */
   current(): Rendered {
     const now = this.deps.clock.now()
-    if (this.dirty || this.rendered === null || (this.nextDeadline !== null && now >= this.nextDeadline)) {
+    if (
+      this.dirty ||
+      this.rendered === null ||
+      (this.nextDeadline !== null && now >= this.nextDeadline)
+    ) {
       return this.rejudge()
     }
     return this.rendered
@@ -190,7 +194,11 @@ export class HealthStore implements ContainerSink {
     } else {
       const before = judgeHeartbeat(old, timeoutMs, now)
       // Same status and message: only bookkeeping (lastSeenAt, details) moved; no need to hurry.
-      if (before.status === judged.status && before.message === judged.message && old.reported === hb.reported) {
+      if (
+        before.status === judged.status &&
+        before.message === judged.message &&
+        old.reported === hb.reported
+      ) {
         this.bookkeeping()
       } else {
         this.changed()
@@ -295,7 +303,11 @@ export class HealthStore implements ContainerSink {
     for (const key of j.forget) {
       const hb = this.heartbeats.get(key)
       this.heartbeats.delete(key)
-      if (hb) this.log.info({ service: hb.service, instance: hb.instance }, 'silent heartbeat instance forgotten')
+      if (hb)
+        this.log.info(
+          { service: hb.service, instance: hb.instance },
+          'silent heartbeat instance forgotten'
+        )
     }
     this.recordTransitions(j.services, now)
 
@@ -343,10 +355,13 @@ export class HealthStore implements ContainerSink {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer)
     this.deadlineTimer = null
     if (deadline === null || this.closed) return
-    this.deadlineTimer = setTimeout(() => {
-      this.deadlineTimer = null
-      this.rejudge()
-    }, Math.min(MAX_TIMER_MS, Math.max(0, deadline - now)))
+    this.deadlineTimer = setTimeout(
+      () => {
+        this.deadlineTimer = null
+        this.rejudge()
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, deadline - now))
+    )
     this.deadlineTimer.unref()
   }
 
@@ -361,14 +376,31 @@ export class HealthStore implements ContainerSink {
         for (const i of s.instances) {
           const was = before.instances.get(i.id)
           if (was !== undefined && was !== i.status) {
-            this.history.record({ at: now, service: s.name, instance: i.id, from: was, to: i.status, message: i.message })
+            this.history.record({
+              at: now,
+              service: s.name,
+              instance: i.id,
+              from: was,
+              to: i.status,
+              message: i.message,
+            })
           }
         }
       }
       if (!before || before.status !== s.status) {
-        this.history.record({ at: now, service: s.name, instance: null, from: before?.status ?? null, to: s.status, message: s.message })
+        this.history.record({
+          at: now,
+          service: s.name,
+          instance: null,
+          from: before?.status ?? null,
+          to: s.status,
+          message: s.message,
+        })
         if (before) {
-          this.log.info({ service: s.name, from: before.status, to: s.status, reason: s.message }, 'service status changed')
+          this.log.info(
+            { service: s.name, from: before.status, to: s.status, reason: s.message },
+            'service status changed'
+          )
         }
       }
     }

@@ -51,7 +51,8 @@ export class History {
         const list = this.changes.get(entry.service) ?? []
         list.push(entry.at)
         // Only the window matters; cap the list so a storm cannot grow it.
-        if (list.length > this.opts.flapTransitions * 4) list.splice(0, list.length - this.opts.flapTransitions * 4)
+        if (list.length > this.opts.flapTransitions * 4)
+          list.splice(0, list.length - this.opts.flapTransitions * 4)
         this.changes.set(entry.service, list)
       }
     }

@@ -3,7 +3,11 @@ import { Writable } from 'node:stream'
 import { createLogger, type Logger } from '../../src/logger.js'
 
 /** A pino logger that keeps every line as parsed JSON, so tests assert on fields. */
-export function memoryLogger(level = 'debug'): { logger: Logger; lines: Record<string, unknown>[]; raw: string[] } {
+export function memoryLogger(level = 'debug'): {
+  logger: Logger
+  lines: Record<string, unknown>[]
+  raw: string[]
+} {
   const lines: Record<string, unknown>[] = []
   const raw: string[] = []
   const destination = new Writable({

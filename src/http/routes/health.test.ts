@@ -14,7 +14,11 @@ function setup(env: Record<string, string> = {}) {
   stores.push(store)
   const app = createApp({ store, config, logger })
   const beat = (body: Record<string, unknown>) =>
-    app.request('/health', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    app.request('/health', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
   return { app, store, beat }
 }
 afterEach(() => {
@@ -58,7 +62,11 @@ describe('GET /health', () => {
     await beat({ service: 'webui' })
     const res = await app.request('/health?service=query-scheduler')
     expect(res.status).toBe(503)
-    expect(await res.json()).toMatchObject({ name: 'query-scheduler', status: 'unhealthy', message: 'queue stuck' })
+    expect(await res.json()).toMatchObject({
+      name: 'query-scheduler',
+      status: 'unhealthy',
+      message: 'queue stuck',
+    })
     expect((await app.request('/health?service=webui')).status).toBe(200)
     const missing = await app.request('/health?service=nope')
     expect(missing.status).toBe(404)
@@ -70,7 +78,10 @@ describe('GET /health', () => {
     await beat({ service: 'worker', instance: 'w1' })
     await beat({ service: 'worker', instance: 'w2', error: 'oom' })
     expect((await app.request('/health?service=worker&instance=w1')).status).toBe(200)
-    expect(await (await app.request('/health?service=worker&instance=w2')).json()).toMatchObject({ id: 'w2', status: 'unhealthy' })
+    expect(await (await app.request('/health?service=worker&instance=w2')).json()).toMatchObject({
+      id: 'w2',
+      status: 'unhealthy',
+    })
     const missing = await app.request('/health?service=worker&instance=w3')
     expect(missing.status).toBe(404)
     expect(((await missing.json()) as { message: string }).message).toContain('w1, w2')
@@ -115,12 +126,22 @@ describe('live, ready and history', () => {
     expect((await app.request('/health/live')).status).toBe(200)
     const ready = await app.request('/health/ready')
     expect(ready.status).toBe(200)
-    expect(await ready.json()).toMatchObject({ ready: true, sources: { docker: { state: 'disabled' } } })
+    expect(await ready.json()).toMatchObject({
+      ready: true,
+      sources: { docker: { state: 'disabled' } },
+    })
   })
 
   it('is not ready while Docker is enabled and not following', async () => {
     const { app, store } = setup()
-    store.setDockerStatus({ state: 'syncing', project: 'p', lastEventAt: null, unreachableSince: null, synced: false, detail: null })
+    store.setDockerStatus({
+      state: 'syncing',
+      project: 'p',
+      lastEventAt: null,
+      unreachableSince: null,
+      synced: false,
+      detail: null,
+    })
     const ready = await app.request('/health/ready')
     expect(ready.status).toBe(503)
     expect(await ready.json()).toMatchObject({ ready: false, status: 'starting' })
@@ -132,7 +153,11 @@ describe('live, ready and history', () => {
     await app.request('/health')
     await beat({ service: 'api', error: 'boom' })
     await app.request('/health')
-    const list = (await (await app.request('/health/history?service=api')).json()) as { from: string | null; to: string; instance: string | null }[]
+    const list = (await (await app.request('/health/history?service=api')).json()) as {
+      from: string | null
+      to: string
+      instance: string | null
+    }[]
     expect(list.filter((t) => t.instance === null).map((t) => [t.from, t.to])).toEqual([
       ['healthy', 'unhealthy'],
       [null, 'healthy'],

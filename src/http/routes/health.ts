@@ -67,27 +67,52 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
         )
       }
       const status = httpStatusOf(inst.status)
-      if (q.format === 'text') return c.body(line(`${q.service}/${inst.id}`, inst.status, inst.message), status, { 'content-type': TEXT_TYPE, 'cache-control': CACHE_CONTROL })
-      return c.body(JSON.stringify(inst), status, { 'content-type': JSON_TYPE, 'cache-control': CACHE_CONTROL })
+      if (q.format === 'text')
+        return c.body(line(`${q.service}/${inst.id}`, inst.status, inst.message), status, {
+          'content-type': TEXT_TYPE,
+          'cache-control': CACHE_CONTROL,
+        })
+      return c.body(JSON.stringify(inst), status, {
+        'content-type': JSON_TYPE,
+        'cache-control': CACHE_CONTROL,
+      })
     }
     const status = httpStatusOf(svc.view.status)
-    if (q.format === 'text') return c.body(line(svc.view.name, svc.view.status, svc.view.message), status, { 'content-type': TEXT_TYPE, 'cache-control': CACHE_CONTROL })
+    if (q.format === 'text')
+      return c.body(line(svc.view.name, svc.view.status, svc.view.message), status, {
+        'content-type': TEXT_TYPE,
+        'cache-control': CACHE_CONTROL,
+      })
     return c.body(svc.body, status, { 'content-type': JSON_TYPE, 'cache-control': CACHE_CONTROL })
   })
 
-  app.get('/health/live', (c) => c.json({ status: 'healthy' as const }, 200, { 'cache-control': CACHE_CONTROL }))
+  app.get('/health/live', (c) =>
+    c.json({ status: 'healthy' as const }, 200, { 'cache-control': CACHE_CONTROL })
+  )
 
   app.get('/health/ready', (c) => {
     const docker = store.current().doc.bridge.sources.docker
     const ready = docker.state === 'following' || docker.state === 'disabled'
-    const status: Status = ready ? 'healthy' : docker.state === 'disconnected' ? 'unhealthy' : 'starting'
-    const body: Readiness = { status, ready, sources: { docker, heartbeat: { instances: store.heartbeatInstances() } } }
+    const status: Status = ready
+      ? 'healthy'
+      : docker.state === 'disconnected'
+        ? 'unhealthy'
+        : 'starting'
+    const body: Readiness = {
+      status,
+      ready,
+      sources: { docker, heartbeat: { instances: store.heartbeatInstances() } },
+    }
     return c.json(body, ready ? 200 : 503, { 'cache-control': CACHE_CONTROL })
   })
 
   app.get('/health/history', (c) => {
     const q = parseQuery(c, historyQuerySchema)
-    if (q.service !== undefined && !store.service(q.service) && store.transitions(q.service, 1).length === 0) {
+    if (
+      q.service !== undefined &&
+      !store.service(q.service) &&
+      store.transitions(q.service, 1).length === 0
+    ) {
       throw notFound(`no service "${q.service}" is known`)
     }
     return c.json(store.transitions(q.service, q.limit), 200, { 'cache-control': CACHE_CONTROL })
@@ -99,7 +124,8 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
 function whole(c: Context, store: HealthStore, text: boolean): Response {
   const r = store.current()
   if (text) {
-    const body = line('overall', r.doc.status, `${r.doc.services.length} services`) +
+    const body =
+      line('overall', r.doc.status, `${r.doc.services.length} services`) +
       r.doc.services.map((s) => line(s.name, s.status, s.message)).join('')
     return c.body(body, r.httpStatus, { 'content-type': TEXT_TYPE, 'cache-control': CACHE_CONTROL })
   }

@@ -7,7 +7,11 @@ import type { Config } from '../../config/config.js'
 import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
 import type { ReportedStatus } from '../../model/observations.js'
 import type { HealthStore } from '../../state/health-store.js'
-import { heartbeatRequestSchema, type HeartbeatAccepted, type HeartbeatRequest } from '../../wire/heartbeat.js'
+import {
+  heartbeatRequestSchema,
+  type HeartbeatAccepted,
+  type HeartbeatRequest,
+} from '../../wire/heartbeat.js'
 import { requireBearer } from '../auth.js'
 import { HttpError, badRequest, issuesOf, notFound } from '../errors.js'
 import { readJsonBody } from '../json-body.js'
