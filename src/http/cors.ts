@@ -27,10 +27,10 @@ export function cors(origins: readonly string[]): MiddlewareHandler {
     return allowed.has(origin.toLowerCase()) ? origin : null
   }
 
-  return async (c, next) => {
+  return async (c, next): Promise<Response | undefined> => {
     if (origins.length === 0) {
       await next()
-      return
+      return undefined
     }
     const origin = c.req.header('origin')
     const requested = c.req.header('access-control-request-method')
@@ -50,8 +50,10 @@ export function cors(origins: readonly string[]): MiddlewareHandler {
     await next()
     if (!any) c.res.headers.append('vary', 'Origin')
     const ok = allowOrigin(origin)
-    if (ok === null || !isReadMethod(c.req.method)) return
-    c.res.headers.set('access-control-allow-origin', ok)
-    c.res.headers.set('access-control-expose-headers', EXPOSED_HEADERS)
+    if (ok !== null && isReadMethod(c.req.method)) {
+      c.res.headers.set('access-control-allow-origin', ok)
+      c.res.headers.set('access-control-expose-headers', EXPOSED_HEADERS)
+    }
+    return undefined
   }
 }

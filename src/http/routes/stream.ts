@@ -23,6 +23,8 @@ export const SSE_RETRY_MS = 3_000
  */
 export const SSE_MAX_QUEUED_BYTES = 4 * 1024 * 1024
 
+const QUEUE_HIGH_WATER_MARK = 64 * 1024
+
 export const streamQuerySchema = z.strictObject({})
 
 const encoder = new TextEncoder()
@@ -46,12 +48,18 @@ interface OpenStream {
 }
 
 /** Serializes one SSE event; `data` may hold newlines (each becomes its own `data:` line). */
-export function sseEvent(fields: { event?: string; id?: string; retry?: number; data?: string }): string {
+export function sseEvent(fields: {
+  event?: string
+  id?: string
+  retry?: number
+  data?: string
+}): string {
   let out = ''
   if (fields.retry !== undefined) out += `retry: ${fields.retry}\n`
   if (fields.id !== undefined) out += `id: ${fields.id.replace(/[\r\n\0]/g, '')}\n`
   if (fields.event !== undefined) out += `event: ${fields.event}\n`
-  if (fields.data !== undefined) for (const line of fields.data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`
+  if (fields.data !== undefined)
+    for (const line of fields.data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`
   return `${out}\n`
 }
 
@@ -109,13 +117,13 @@ export class StreamHub {
     }
     let stream: OpenStream | undefined
     let unsubscribe: (() => void) | undefined
-    const cleanup = () => {
+    const cleanup = (reason: string) => {
       if (!stream || !this.streams.delete(stream)) return
       unsubscribe?.()
       signal?.removeEventListener('abort', onAbort)
       if (this.streams.size < this.opts.maxStreams) this.atCapacityLogged = false
       if (this.streams.size === 0) this.stopKeepAlive()
-      this.log.debug({ open: this.streams.size }, 'stream closed')
+      this.log.debug({ open: this.streams.size, reason }, 'stream closed')
     }
     const onAbort = () => {
       stream?.close('client went away')
@@ -127,13 +135,12 @@ export class StreamHub {
             controller,
             lastEtag: null,
             close: (reason) => {
-              cleanup()
+              cleanup(reason)
               try {
                 controller.close()
               } catch {
                 // Already closed or errored (the client cancelled): nothing left to end.
               }
-              this.log.debug({ reason }, 'stream ended')
             },
           }
           stream = s
@@ -142,22 +149,23 @@ export class StreamHub {
           // Read the current document before subscribing: reading may re-judge, and that render
           // must reach this stream once, as its first event.
           const current = this.opts.source.current()
+          const resumed = lastEventId === current.etag
           controller.enqueue(encoder.encode(sseEvent({ retry: this.retryMs })))
-          if (lastEventId === current.etag) s.lastEtag = current.etag
+          if (resumed) s.lastEtag = current.etag
           else this.send(s, current)
           unsubscribe = this.opts.source.subscribe((rendered) => {
             this.send(s, rendered)
           })
           signal?.addEventListener('abort', onAbort)
           if (signal?.aborted) onAbort()
-          this.log.debug({ open: this.streams.size, resumed: s.lastEtag !== null }, 'stream opened')
+          this.log.debug({ open: this.streams.size, resumed }, 'stream opened')
         },
         cancel: () => {
-          cleanup()
+          cleanup('client went away')
         },
       },
       // Bytes, so desiredSize says how far behind a slow client is.
-      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 })
+      new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_HIGH_WATER_MARK })
     )
   }
 
@@ -179,16 +187,19 @@ export class StreamHub {
     if (this.encoded?.etag !== rendered.etag) {
       this.encoded = {
         etag: rendered.etag,
-        bytes: encoder.encode(sseEvent({ event: 'health', id: rendered.etag, data: rendered.body })),
+        bytes: encoder.encode(
+          sseEvent({ event: 'health', id: rendered.etag, data: rendered.body })
+        ),
       }
     }
     this.enqueue(s, this.encoded.bytes)
   }
 
   private enqueue(s: OpenStream, bytes: Uint8Array): void {
-    const behind = -(s.controller.desiredSize ?? 0)
-    if (behind > this.maxQueuedBytes) {
-      this.log.warn({ queuedBytes: behind }, 'stream dropped: the client is not reading')
+    // desiredSize is the high-water mark minus what is queued and not yet taken by the socket.
+    const queued = QUEUE_HIGH_WATER_MARK - (s.controller.desiredSize ?? 0)
+    if (queued > 0 && queued + bytes.byteLength > this.maxQueuedBytes) {
+      this.log.warn({ queuedBytes: queued }, 'stream dropped: the client is not reading')
       s.close('client not reading')
       return
     }
@@ -226,6 +237,9 @@ export function streamRoutes(deps: { hub: StreamHub }): Hono {
       // no-transform: compressing proxies must not buffer events; X-Accel-Buffering: nginx.
       'cache-control': 'no-cache, no-transform',
       'x-accel-buffering': 'no',
+      // A stream's connection is not reused: when the stream ends (shutdown, a dropped slow
+      // client) the socket closes with it, instead of idling until a keep-alive timeout.
+      connection: 'close',
     }
     // Hono answers HEAD with the GET handler and drops the body unread: open nothing for it.
     if (c.req.method === 'HEAD') return c.body(null, 200, headers)

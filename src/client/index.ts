@@ -1,0 +1,16 @@
+/**
+ * `health-bridge/client`: everything a UI or a service needs to talk to the bridge, in browsers
+ * and Node 20+, with no dependency beyond `fetch`.
+ *
+ * - `fetchHealth()` polls `GET /health`, revalidating with the previous answer's ETag;
+ * - `subscribeHealth()` follows `GET /health/stream`, reconnecting with backoff;
+ * - `summarize()` turns the document into what a status display shows;
+ * - `createHealthClient()` binds a connection once and remembers the last snapshot;
+ * - `sendHeartbeat()` / `HeartbeatSender` report a service's own health.
+ */
+export * from './fetch-health.js'
+export * from './subscribe.js'
+export * from './summarize.js'
+export * from './health-client.js'
+export type * from './types.js'
+export * from './heartbeat.js'

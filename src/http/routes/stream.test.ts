@@ -1,0 +1,262 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+
+import { T0, s } from '../../../test/helpers/builders.js'
+import { memoryLogger } from '../../../test/helpers/log-sink.js'
+import { createApp } from '../../app.js'
+import { SseParser, type SseEvent } from '../../client/sse.js'
+import { loadConfig } from '../../config/config.js'
+import { HealthStore } from '../../state/health-store.js'
+import { healthDocumentSchema } from '../../wire/health-document.js'
+
+import { StreamHub, type StreamHubOptions, type StreamSource } from './stream.js'
+
+/** Reads an SSE response as a client would, keeping the raw text for comments. */
+function sse(res: Response) {
+  if (!res.body) throw new Error('no body')
+  const reader = res.body.getReader()
+  const decoder = new TextDecoder()
+  const parser = new SseParser()
+  const events: SseEvent[] = []
+  let raw = ''
+  let ended = false
+  return {
+    events,
+    parser,
+    raw: () => raw,
+    get ended() {
+      return ended
+    },
+    /** Reads one chunk (the bridge writes each event as one). */
+    async read(): Promise<void> {
+      const { done, value } = await reader.read()
+      if (done) {
+        ended = true
+        return
+      }
+      const text = decoder.decode(value, { stream: true })
+      raw += text
+      events.push(...parser.push(text))
+    },
+    cancel: () => reader.cancel(),
+  }
+}
+
+const stores: HealthStore[] = []
+function setup(env: Record<string, string> = {}, hubOpts: Partial<StreamHubOptions> = {}) {
+  const config = loadConfig({ DOCKER: 'off', HEARTBEAT_TIMEOUT: '30s', ...env })
+  const { logger, lines } = memoryLogger()
+  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
+  stores.push(store)
+  let subscriptions = 0
+  const source: StreamSource = {
+    current: () => store.current(),
+    subscribe: (listener) => {
+      subscriptions++
+      const off = store.subscribe(listener)
+      return () => {
+        subscriptions--
+        off()
+      }
+    },
+  }
+  const hub = new StreamHub({ source, logger, maxStreams: config.maxStreams, ...hubOpts })
+  const app = createApp({ store, config, logger, streams: hub })
+  const beat = async (body: Record<string, unknown>) => {
+    const res = await app.request('/health', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    expect(res.status).toBe(202)
+    // The store re-judges on the next turn of the event loop.
+    await vi.advanceTimersByTimeAsync(0)
+  }
+  const open = (headers: Record<string, string> = {}) => app.request('/health/stream', { headers })
+  return { app, store, hub, beat, open, lines, subscriptions: () => subscriptions }
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0 })
+})
+afterEach(() => {
+  for (const st of stores.splice(0)) st.close()
+  vi.useRealTimers()
+})
+
+describe('GET /health/stream', () => {
+  it('starts with the whole current document, its ETag as id, and a retry delay', async () => {
+    const { app, beat, open } = setup()
+    await beat({ service: 'api' })
+    const res = await open()
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    expect(res.headers.get('cache-control')).toBe('no-cache, no-transform')
+    const stream = sse(res)
+    while (stream.events.length === 0) await stream.read()
+    const [first] = stream.events
+    expect(first?.event).toBe('health')
+    const doc = healthDocumentSchema.parse(JSON.parse(first?.data ?? ''))
+    expect(doc.services.map((x) => [x.name, x.status])).toEqual([['api', 'healthy']])
+    const polled = await app.request('/health')
+    expect(first?.id).toBe(polled.headers.get('etag'))
+    expect(stream.parser.retryMs).toBe(3000)
+    await stream.cancel()
+  })
+
+  it('sends one event per change, deadline-driven flips included, and none when nothing drawn changed', async () => {
+    const { beat, open } = setup()
+    await beat({ service: 'api' })
+    const stream = sse(await open())
+    while (stream.events.length < 1) await stream.read()
+
+    // Heartbeats that change no status (only lastSeenAt) send nothing, even after the
+    // bookkeeping re-render.
+    await vi.advanceTimersByTimeAsync(s(10))
+    await beat({ service: 'api' })
+    await vi.advanceTimersByTimeAsync(s(2))
+    await beat({ service: 'db', error: 'disk full' })
+    while (stream.events.length < 2) await stream.read()
+    expect(JSON.parse(stream.events[1]?.data ?? '')).toMatchObject({ status: 'unhealthy' })
+
+    // Nobody writes anything: api's silence passes HEARTBEAT_TIMEOUT (30 s after its last beat)
+    // and the flip is pushed at that instant.
+    await vi.advanceTimersByTimeAsync(s(28) - 1)
+    expect(stream.events).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1)
+    while (stream.events.length < 3) await stream.read()
+    const flipped = healthDocumentSchema.parse(JSON.parse(stream.events[2]?.data ?? ''))
+    expect(flipped.services.find((x) => x.name === 'api')?.status).toBe('unhealthy')
+    expect(new Set(stream.events.map((e) => e.id)).size).toBe(3)
+    await stream.cancel()
+  })
+
+  it('does not resend the document a reconnecting client already has (Last-Event-ID)', async () => {
+    const { beat, open } = setup()
+    await beat({ service: 'api' })
+    const first = sse(await open())
+    while (first.events.length < 1) await first.read()
+    const seen = first.events[0]?.id ?? ''
+    await first.cancel()
+
+    const resumed = sse(await open({ 'last-event-id': seen }))
+    await resumed.read() // the retry: line
+    await beat({ service: 'api', error: 'broken' })
+    while (resumed.events.length < 1) await resumed.read()
+    // The first event it gets is the change, not the document it already had.
+    expect(resumed.events[0]?.id).not.toBe(seen)
+    expect(JSON.parse(resumed.events[0]?.data ?? '')).toMatchObject({ status: 'unhealthy' })
+    await resumed.cancel()
+
+    // A stale id gets the current document at once.
+    const stale = sse(await open({ 'last-event-id': seen }))
+    while (stale.events.length < 1) await stale.read()
+    expect(stale.events[0]?.id).toBe(resumed.events[0]?.id)
+    await stale.cancel()
+  })
+
+  it('writes a keep-alive comment every 15 s on a quiet stream', async () => {
+    const { open } = setup()
+    const stream = sse(await open())
+    while (stream.events.length < 1) await stream.read()
+    expect(stream.raw()).not.toContain(': keep-alive')
+    await vi.advanceTimersByTimeAsync(s(15))
+    await stream.read()
+    expect(stream.raw()).toContain(': keep-alive\n\n')
+    await stream.cancel()
+  })
+
+  it('refuses streams beyond MAX_STREAMS with 429 too_many_streams, and accepts again once one closes', async () => {
+    const { open, hub, lines } = setup({ MAX_STREAMS: '2' })
+    const a = sse(await open())
+    const b = sse(await open())
+    const refused = await open()
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toBe('30')
+    expect(await refused.json()).toEqual({
+      error: 'too_many_streams',
+      message:
+        '2 event streams are already open (MAX_STREAMS); poll GET /health with If-None-Match instead',
+    })
+    expect(lines.filter((l) => l['msg'] === 'stream refused: MAX_STREAMS reached')).toHaveLength(1)
+    await a.cancel()
+    expect(hub.size).toBe(1)
+    const c = await open()
+    expect(c.status).toBe(200)
+    await b.cancel()
+    await c.body?.cancel()
+  })
+
+  it('MAX_STREAMS=0 turns the stream off, saying so', async () => {
+    const { open } = setup({ MAX_STREAMS: '0' })
+    const res = await open()
+    expect(res.status).toBe(429)
+    expect(((await res.json()) as { message: string }).message).toMatch(
+      /turned off \(MAX_STREAMS=0\)/
+    )
+  })
+
+  it('forgets a client that goes away: no stream, no subscription left', async () => {
+    const { open, hub, subscriptions } = setup()
+    const stream = sse(await open())
+    await stream.read()
+    expect(hub.size).toBe(1)
+    expect(subscriptions()).toBe(1)
+    await stream.cancel()
+    expect(hub.size).toBe(0)
+    expect(subscriptions()).toBe(0)
+  })
+
+  it('ends a stream when the request is aborted', async () => {
+    const { app, hub, subscriptions } = setup()
+    const controller = new AbortController()
+    const res = await app.request('/health/stream', { signal: controller.signal })
+    const stream = sse(res)
+    await stream.read()
+    expect(hub.size).toBe(1)
+    controller.abort()
+    while (!stream.ended) await stream.read()
+    expect(hub.size).toBe(0)
+    expect(subscriptions()).toBe(0)
+  })
+
+  it('drops a client that stops reading once too much is queued for it', async () => {
+    const { open, hub, beat, lines } = setup({}, { maxQueuedBytes: 2000 })
+    const res = await open()
+    expect(hub.size).toBe(1)
+    // Nobody reads: the first (empty) document waits in the queue, and the next one would take
+    // it past 2000 bytes.
+    await beat({ service: 'api', error: 'x'.repeat(1000) })
+    expect(hub.size).toBe(0)
+    expect(lines.some((l) => l['msg'] === 'stream dropped: the client is not reading')).toBe(true)
+    await res.body?.cancel()
+  })
+
+  it('ends every open stream cleanly on closeAll, and new ones end at once with a retry delay', async () => {
+    const { open, hub, subscriptions } = setup()
+    const a = sse(await open())
+    const b = sse(await open())
+    await a.read()
+    await b.read()
+    hub.closeAll()
+    while (!a.ended) await a.read()
+    while (!b.ended) await b.read()
+    expect(a.raw()).toContain(': the bridge is shutting down')
+    expect(hub.size).toBe(0)
+    expect(subscriptions()).toBe(0)
+
+    const late = sse(await open())
+    while (!late.ended) await late.read()
+    expect(late.raw()).toBe('retry: 3000\n\n')
+  })
+
+  it('opens nothing for HEAD, and refuses unknown query parameters', async () => {
+    const { app, hub } = setup()
+    const head = await app.request('/health/stream', { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    expect(hub.size).toBe(0)
+    const bad = await app.request('/health/stream?service=api')
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({ error: 'invalid_request' })
+  })
+})

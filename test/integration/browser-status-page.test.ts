@@ -1,0 +1,246 @@
+/**
+ * The status page in a real browser (Debian's chromium, driven by playwright-core; no browser
+ * download): a real bridge, real heartbeats, and a page that must follow a breaking and healing
+ * stack without being reloaded, by the stream and, when the stream is refused, by polling.
+ * Screenshots land in test-output/browser/ for a person to look at.
+ *
+ * Without /usr/bin/chromium it skips with a printed reason; under CI=true or REQUIRE_DOCKER=1 it
+ * fails instead (CI installs chromium with scripts/ci/install-browser.sh).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { startBridge, type RunningBridge } from '../../src/bridge.js'
+import { loadConfig } from '../../src/config/config.js'
+import { memoryLogger } from '../helpers/log-sink.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const MUST_RUN = process.env['CI'] === 'true' || process.env['REQUIRE_DOCKER'] === '1'
+const SHOTS = join(import.meta.dirname, '../../test-output/browser')
+/** reducer's own heartbeat timeout: short, so its silence flips it during the test. */
+const REDUCER_TIMEOUT_MS = 2000
+
+const available = existsSync(CHROMIUM)
+if (!available) {
+  const reason = `${CHROMIUM} not found (install it with scripts/ci/install-browser.sh)`
+  if (MUST_RUN) throw new Error(`the browser test must run under CI/REQUIRE_DOCKER, but ${reason}`)
+  process.stderr.write(`\n[browser tests skipped] ${reason}\n`)
+}
+
+let browser: Browser
+let dir: string
+const bridges: RunningBridge[] = []
+
+async function bridgeWith(env: Record<string, string> = {}): Promise<RunningBridge> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DOCKER: 'off',
+    CONFIG_FILE: join(dir, 'services.yaml'),
+    ...env,
+  })
+  const bridge = await startBridge({ config, logger: memoryLogger('warn').logger })
+  bridges.push(bridge)
+  return bridge
+}
+
+function beater(bridge: RunningBridge) {
+  return async (body: Record<string, unknown>): Promise<void> => {
+    const res = await fetch(`${bridge.url}/health`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    expect(res.status).toBe(202)
+  }
+}
+
+/** Waits until the page's overall banner shows `status`, and returns its text. */
+async function bannerShows(page: Page, status: string): Promise<string> {
+  await page.waitForFunction(
+    (s) => document.querySelector('.banner')?.classList.contains(`s-${s}`) === true,
+    status,
+    { timeout: 15_000 }
+  )
+  return page.locator('.banner').innerText()
+}
+
+async function openPage(url: string, opts: { javaScriptEnabled?: boolean } = {}) {
+  const context = await browser.newContext({
+    viewport: { width: 1100, height: 900 },
+    javaScriptEnabled: opts.javaScriptEnabled ?? true,
+  })
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('429')) problems.push(`console: ${m.text()}`)
+  })
+  let navigations = 0
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) navigations++
+  })
+  await page.goto(`${url}/`)
+  return { page, problems, navigations: () => navigations, close: () => context.close() }
+}
+
+describe.skipIf(!available)('the status page in Chromium', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hb-browser-'))
+    writeFileSync(
+      join(dir, 'services.yaml'),
+      [
+        'services:',
+        '  database: { heartbeat: true }',
+        '  queue: { heartbeat: true }',
+        '  query-scheduler: { heartbeat: true, dependsOn: [database, queue] }',
+        `  reducer: { heartbeat: true, heartbeatTimeout: ${REDUCER_TIMEOUT_MS}ms, dependsOn: [database] }`,
+        '  webui: { heartbeat: true, dependsOn: [query-scheduler, reducer] }',
+        '  db-table-creator: { role: job, heartbeat: true }',
+        '',
+      ].join('\n')
+    )
+    mkdirSync(SHOTS, { recursive: true })
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser.close()
+    await Promise.all(bridges.splice(0).map((b) => b.stop()))
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('follows a stack breaking and healing, live, without a reload', async () => {
+    const bridge = await bridgeWith()
+    const beat = beater(bridge)
+    for (const service of ['database', 'queue', 'query-scheduler', 'reducer', 'webui']) {
+      await beat({ service })
+    }
+    await beat({ service: 'db-table-creator', status: 'succeeded' })
+    // reducer has a short timeout: keep it beating until the test lets it fall silent.
+    let reducerAlive = true
+    const reducerBeats = setInterval(() => {
+      if (reducerAlive) void beat({ service: 'reducer' })
+    }, 400)
+
+    const { page, problems, navigations, close } = await openPage(bridge.url)
+    try {
+      expect(await bannerShows(page, 'healthy')).toMatch(/All 6 services healthy/)
+      await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 })
+      expect(await page.title()).toBe('✓ healthy · health-bridge')
+
+      // The database breaks, with a message that is HTML; the scheduler follows.
+      await beat({ service: 'database', error: 'cannot write "/var/lib/db": <b>disk full</b>' })
+      await beat({ service: 'query-scheduler', error: 'cannot reach database' })
+      const broken = await bannerShows(page, 'unhealthy')
+      expect(broken).toMatch(/database is unhealthy; 1 service impacted/)
+      const causes = await page.locator('.causes').innerText()
+      expect(causes).toMatch(/Root cause: fix this first/i)
+      expect(causes).toContain('database')
+      expect(causes).toContain('cannot write "/var/lib/db": <b>disk full</b>')
+      expect(causes).toMatch(/takes down: query-scheduler · puts at risk: reducer and webui/)
+      // The message is text: no <b> element made it into the page.
+      expect(await page.locator('#svc-database .msg b').count()).toBe(0)
+      expect(await page.locator('#svc-query-scheduler .impact').innerText()).toContain(
+        'probably because database is unhealthy (root cause)'
+      )
+      expect(await page.title()).toBe('✕ unhealthy · health-bridge')
+      // Screen readers are told too.
+      expect(await page.locator('#announce').textContent()).toMatch(
+        /^unhealthy: database is unhealthy/
+      )
+      await page.screenshot({ path: join(SHOTS, 'status-page-broken.png'), fullPage: true })
+
+      // It heals.
+      await beat({ service: 'database' })
+      await beat({ service: 'query-scheduler' })
+      expect(await bannerShows(page, 'healthy')).toMatch(/All 6 services healthy/)
+
+      // reducer falls silent: nobody calls the bridge, the deadline alone flips it.
+      reducerAlive = false
+      clearInterval(reducerBeats)
+      await page.waitForSelector('#svc-reducer.s-unhealthy', { timeout: 15_000 })
+      expect(await page.locator('#svc-reducer .msg').first().innerText()).toMatch(
+        /no heartbeat for more than 2s/
+      )
+      await page.screenshot({ path: join(SHOTS, 'status-page-silent.png'), fullPage: true })
+      await beat({ service: 'reducer' })
+      await bannerShows(page, 'healthy')
+      await page.waitForSelector('#changes-title')
+      expect(await page.locator('.changes').innerText()).toMatch(/reducer\s+unhealthy → ✓ healthy/i)
+      await page.screenshot({ path: join(SHOTS, 'status-page-recovered.png'), fullPage: true })
+
+      expect(navigations()).toBe(1)
+      expect(problems).toEqual([])
+    } finally {
+      clearInterval(reducerBeats)
+      await close()
+    }
+  })
+
+  it('falls back to polling when the stream is refused (MAX_STREAMS=0), and says so', async () => {
+    const bridge = await bridgeWith({ MAX_STREAMS: '0' })
+    const beat = beater(bridge)
+    await beat({ service: 'database' })
+    const { page, navigations, close } = await openPage(bridge.url)
+    try {
+      await page.waitForSelector('#conn[data-state="polling"]', { timeout: 10_000 })
+      expect(await page.locator('#conn').innerText()).toMatch(/Checking every 5 s/)
+      await beat({ service: 'database', error: 'disk full' })
+      expect(await bannerShows(page, 'unhealthy')).toMatch(/database is unhealthy/)
+      expect(navigations()).toBe(1)
+    } finally {
+      await close()
+    }
+  })
+
+  it('shows the current state without JavaScript', async () => {
+    const bridge = await bridgeWith()
+    const beat = beater(bridge)
+    await beat({ service: 'database', error: 'disk full' })
+    const { page, close } = await openPage(bridge.url, { javaScriptEnabled: false })
+    try {
+      const banner = await page.locator('.banner').innerText()
+      expect(banner).toMatch(/unhealthy/i)
+      expect(await page.locator('.causes').innerText()).toContain('disk full')
+      expect(await page.locator('#conn').innerText()).toMatch(/reload for news/)
+      await page.screenshot({ path: join(SHOTS, 'status-page-no-js.png'), fullPage: true })
+    } finally {
+      await close()
+    }
+  })
+
+  it('says when the bridge is gone, and keeps the last state visible', async () => {
+    const bridge = await bridgeWith()
+    await beater(bridge)({ service: 'database' })
+    const { page, close } = await openPage(bridge.url)
+    try {
+      await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 })
+      await bridge.stop()
+      await page.waitForSelector('#conn[data-state="offline"]', { timeout: 15_000 })
+      expect(await page.locator('#conn').innerText()).toMatch(/Cannot reach the bridge/)
+      // The last state stays, greyed, rather than a blank page.
+      expect(await page.locator('.banner').innerText()).toMatch(/starting/i)
+      expect(await page.locator('body.stale #svc-database').count()).toBe(1)
+      await page.screenshot({ path: join(SHOTS, 'status-page-offline.png'), fullPage: true })
+    } finally {
+      await close()
+    }
+  })
+})
