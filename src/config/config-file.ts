@@ -53,7 +53,15 @@ export function parseConfigFile(text: string, file: string): ServiceConfigs {
       `${where}: not valid YAML: ${(yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`
     )
   }
-  const raw: unknown = doc.toJS() ?? {}
+  let raw: unknown
+  try {
+    // Throws for an alias without its anchor, or one that expands too far (alias bombs).
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {}
+  } catch (err) {
+    throw new ConfigFileError(
+      `${file}: not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`
+    )
+  }
   const parsed = configFileSchema.safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]

@@ -33,7 +33,8 @@ export function tokenProblem(token: string): string | null {
   if (token.length < TOKEN_RULES.minChars) {
     return `must be at least ${TOKEN_RULES.minChars} characters (use e.g. \`openssl rand -hex 24\`)`
   }
-  if (token.length > TOKEN_RULES.maxChars) return `must be at most ${TOKEN_RULES.maxChars} characters`
+  if (token.length > TOKEN_RULES.maxChars)
+    return `must be at most ${TOKEN_RULES.maxChars} characters`
   if (!TOKEN_RULES.pattern.test(token)) return 'must be printable ASCII without spaces'
   return null
 }
@@ -64,20 +65,26 @@ export function parseTokensFile(text: string, file: string): ServiceTokens {
     throw new TokensFileError(`${file}: ${expected}`)
   }
   const pairs = doc.contents.items
-  const entries = Object.entries(raw as Record<string, unknown>)
-  if (entries.length === 0) throw new TokensFileError(`${file}: lists no services; ${expected}`)
+  if (pairs.length === 0) throw new TokensFileError(`${file}: lists no services; ${expected}`)
+  const values = raw as Record<string, unknown>
 
   const tokens = new Map<string, readonly string[]>()
   const owner = new Map<string, string>()
-  entries.forEach(([service, value], index) => {
-    const pair = pairs[index]
-    const where = at(isScalar(pair?.key) ? pair.key.range?.[0] : undefined)
-    if (!SERVICE_NAME_PATTERN.test(service) || !isScalar(pair?.key) || typeof pair.key.value !== 'string') {
+  for (const pair of pairs) {
+    const key = isScalar(pair.key) ? pair.key : null
+    const where = at(key?.range[0])
+    const service = key !== null && typeof key.value === 'string' ? key.value : null
+    if (
+      service === null ||
+      !SERVICE_NAME_PATTERN.test(service) ||
+      !Object.hasOwn(values, service)
+    ) {
       // Not echoed: a key that is not a service name may well be a token pasted in the wrong place.
       throw new TokensFileError(
         `${where}: a key is not a service name (1-64 characters: letters, digits, "_", "." or "-", starting with a letter or digit); ${expected}`
       )
     }
+    const value = values[service]
     const list: unknown[] = Array.isArray(value) ? value : [value]
     if (list.length === 0 || list.length > TOKEN_RULES.maxPerService) {
       throw new TokensFileError(
@@ -105,7 +112,7 @@ export function parseTokensFile(text: string, file: string): ServiceTokens {
       if (!own.includes(token)) own.push(token)
     }
     tokens.set(service, own)
-  })
+  }
   return tokens
 }
 

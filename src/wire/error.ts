@@ -5,6 +5,7 @@ export const errorBodySchema = z.object({
   error: z.enum([
     'invalid_request',
     'unauthorized',
+    'forbidden',
     'not_found',
     'method_not_allowed',
     'payload_too_large',

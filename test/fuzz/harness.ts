@@ -1,0 +1,60 @@
+/** One bridge app per property, on a clock that stands still, so "state unchanged" is exact. */
+import { createApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config/config.js'
+import { HealthStore } from '../../src/state/health-store.js'
+import { errorBodySchema } from '../../src/wire/error.js'
+import { T0 } from '../helpers/builders.js'
+import { memoryLogger } from '../helpers/log-sink.js'
+
+export const MAX_INSTANCES = 12
+
+export interface FuzzApp {
+  request(path: string, init?: RequestInit): Promise<Response>
+  /** The exact bytes GET /health serves now. */
+  doc(): Promise<string>
+  store: HealthStore
+  /** Log lines at error level or above (an unexpected exception is logged as `request failed`). */
+  errors(): Record<string, unknown>[]
+  close(): void
+}
+
+export async function fuzzApp(env: Record<string, string> = {}): Promise<FuzzApp> {
+  const clock = { now: () => T0 }
+  const config = loadConfig({ DOCKER: 'off', MAX_INSTANCES: String(MAX_INSTANCES), ...env })
+  const { logger, lines } = memoryLogger('warn')
+  const store = new HealthStore({ config, clock, logger, version: 'fuzz' })
+  const app = createApp({ store, config, logger, clock })
+  const auth: Record<string, string> =
+    env.HEARTBEAT_TOKEN === undefined ? {} : { authorization: `Bearer ${env.HEARTBEAT_TOKEN}` }
+  const readAuth: Record<string, string> =
+    env.READ_TOKEN === undefined ? {} : { authorization: `Bearer ${env.READ_TOKEN}` }
+  // Some state to protect: a healthy service, a failing one, and a job that finished.
+  for (const body of [
+    { service: 'api', instance: 'i1' },
+    { service: 'worker', error: 'queue unreachable' },
+    { service: 'db-table-creator', status: 'succeeded' },
+  ]) {
+    const res = await app.request('/health', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify(body),
+    })
+    if (res.status !== 202) throw new Error(`seeding failed: ${res.status}`)
+  }
+  return {
+    request: async (path, init) => app.request(path, init),
+    doc: async () => (await app.request('/health', { headers: readAuth })).text(),
+    store,
+    errors: () => lines.filter((l) => typeof l.level === 'number' && l.level >= 50),
+    close: () => {
+      store.close()
+    },
+  }
+}
+
+/** Every error answer has the one documented shape. */
+export async function expectErrorShape(res: Response): Promise<void> {
+  const text = await res.text()
+  const parsed = errorBodySchema.safeParse(JSON.parse(text))
+  if (!parsed.success) throw new Error(`error body of ${res.status} has the wrong shape: ${text}`)
+}

@@ -1,0 +1,90 @@
+/**
+ * Logs an operator can live with: every status change of a service once, at info, with service,
+ * from, to and reason; nothing per poll and nothing per routine heartbeat.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+
+import { createApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config/config.js'
+import { HealthStore } from '../../src/state/health-store.js'
+import { T0 } from '../helpers/builders.js'
+import { memoryLogger } from '../helpers/log-sink.js'
+
+const INFO = 30
+
+describe('transition logs', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  function setup() {
+    const config = loadConfig({ DOCKER: 'off', HEARTBEAT_TIMEOUT: '30s' })
+    const { logger, lines } = memoryLogger('debug')
+    const store = new HealthStore({
+      config,
+      clock: { now: () => Date.now() },
+      logger,
+      version: 't',
+    })
+    const app = createApp({ store, config, logger })
+    const beat = async (body: Record<string, unknown>) => {
+      const res = await app.request('/health', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      expect(res.status).toBe(202)
+    }
+    const poll = async () => {
+      for (const path of [
+        '/health',
+        '/health?service=api',
+        '/health/ready',
+        '/health/history',
+        '/metrics',
+      ]) {
+        await (await app.request(path)).text()
+      }
+    }
+    const changes = () => lines.filter((l) => l.msg === 'service status changed')
+    return { store, beat, poll, lines, changes }
+  }
+
+  it('logs each change of a service once, at info, with service, from, to and reason', async () => {
+    const { store, beat, poll, changes } = setup()
+    await beat({ service: 'api' })
+    await poll()
+    vi.advanceTimersByTime(30_001)
+    await poll()
+    await poll()
+    await beat({ service: 'api' })
+    await poll()
+    await beat({ service: 'api', error: 'database unreachable' })
+    await poll()
+
+    expect(changes().map((l) => [l.level, l.service, l.from, l.to, l.reason])).toEqual([
+      [INFO, 'api', 'healthy', 'unhealthy', 'no heartbeat for more than 30s (last at 10:00:00Z)'],
+      [INFO, 'api', 'unhealthy', 'healthy', expect.any(String)],
+      [INFO, 'api', 'healthy', 'unhealthy', 'database unreachable'],
+    ])
+    store.close()
+  })
+
+  it('logs nothing per poll and nothing per routine heartbeat', async () => {
+    const { store, beat, poll, lines } = setup()
+    await beat({ service: 'api', instance: 'i1' })
+    await poll()
+    vi.advanceTimersByTime(2000)
+    const settled = lines.length
+    for (let i = 0; i < 100; i++) {
+      await beat({ service: 'api', instance: 'i1', details: { n: i } })
+      await poll()
+      vi.advanceTimersByTime(100)
+    }
+    expect(lines.slice(settled)).toEqual([])
+    store.close()
+  })
+})
