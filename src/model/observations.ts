@@ -18,7 +18,10 @@ export interface ServiceLabels {
   ignore?: boolean
 }
 
-/** One entry of `com.docker.compose.depends_on` (`name:condition:required`). */
+/**
+ * One entry of `com.docker.compose.depends_on` (`name:condition:restart`). Compose does not
+ * record `required` there, so the Docker source always sets it to true.
+ */
 export interface DependsOn {
   service: string
   condition: string

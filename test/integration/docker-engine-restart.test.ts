@@ -1,0 +1,141 @@
+/**
+ * The engine itself is stopped and started while the bridge runs. A private dockerd (own socket,
+ * data root, exec root and containerd) is restarted, not the shared one: other test files keep
+ * using the shared engine undisturbed, and nothing here needs a lock around a daemon restart.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import {
+  composeLabels,
+  containerId,
+  docker,
+  dockerAvailable,
+  REQUIRE_DOCKER,
+  TEST_IMAGE,
+  uniqueProject,
+} from '../helpers/docker.js'
+import { startDockerBridge, type DockerBridge } from '../helpers/docker-bridge.js'
+import {
+  privateEngineUnavailable,
+  startPrivateEngine,
+  type PrivateEngine,
+} from '../helpers/docker-private-engine.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+const engine = await dockerAvailable()
+const privateReason = engine.ok ? await privateEngineUnavailable() : engine.reason
+if (engine.ok && privateReason !== null) {
+  if (REQUIRE_DOCKER) throw new Error(`REQUIRE_DOCKER=1 but ${privateReason}`)
+  process.stderr.write(`\n[engine-restart test skipped] ${privateReason}\n`)
+}
+
+const project = uniqueProject('restart')
+let priv: PrivateEngine
+let hb: DockerBridge
+
+async function run(service: string, args: string[], command: string[]): Promise<string> {
+  const name = `${project}-${service}-1`
+  await docker(
+    [
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      'none',
+      '--stop-timeout',
+      '1',
+      ...composeLabels(project, service),
+      ...args,
+      TEST_IMAGE,
+      ...command,
+    ],
+    { socket: priv.socket }
+  )
+  return containerId(name, { socket: priv.socket })
+}
+
+const dockerState = async () => (await hb.health()).bridge.sources.docker
+
+describe.skipIf(!engine.ok || privateReason !== null)(
+  'Docker source: the engine restarts under the bridge',
+  () => {
+    beforeAll(async () => {
+      const driver = await docker(['info', '--format', '{{.Driver}}'])
+      priv = await startPrivateEngine(driver)
+      hb = await startDockerBridge(project, { DOCKER_STALE_AFTER: '1s' }, priv.socket)
+    })
+
+    afterAll(async () => {
+      // beforeAll may have failed half-way; the private engine must go in any case.
+      await (hb as DockerBridge | undefined)?.stop()
+      await (priv as PrivateEngine | undefined)?.destroy()
+    })
+
+    it('goes unknown while the engine is down, and is right again once it is back', async () => {
+      const keeper = await run('keeper', ['--restart', 'always'], ['sleep', '100000'])
+      await run(
+        'web',
+        [
+          '--restart',
+          'always',
+          '--health-cmd',
+          'true',
+          '--health-interval',
+          '300ms',
+          '--health-retries',
+          '1',
+        ],
+        ['sleep', '100000']
+      )
+      await run('oneshot', [], ['sleep', '100000'])
+      await hb.waitForService('web', (s) => s?.message === 'healthcheck passing', 'healthy')
+      await hb.waitForService('oneshot', (s) => s?.status === 'healthy', 'running')
+
+      await priv.stop()
+      await waitFor(async () => (await dockerState()).state !== 'following', {
+        what: 'the outage to be noticed',
+      })
+      expect((await fetch(`${hb.bridge.url}/health/ready`)).status).toBe(503)
+      // Past DOCKER_STALE_AFTER, nothing Docker-judged may still claim to be healthy.
+      const stale = await hb.waitForService(
+        'keeper',
+        (s) => s?.status === 'unknown',
+        'unknown',
+        5000
+      )
+      expect(stale?.message).toMatch(/^docker engine unreachable since /)
+      const doc = await hb.health()
+      expect(doc.services.map((s) => s.status)).toEqual(['unknown', 'unknown', 'unknown'])
+      expect(doc.bridge.sources.docker.unreachableSince).not.toBeNull()
+      expect(doc.bridge.sources.docker.detail).toMatch(/ECONNREFUSED|ENOENT|ended|closed|failed/)
+
+      await priv.start()
+      await waitFor(async () => (await dockerState()).state === 'following', {
+        what: 'following again',
+        timeoutMs: 45_000,
+      })
+      expect((await fetch(`${hb.bridge.url}/health/ready`)).status).toBe(200)
+      // keeper and web came back by their restart policy; oneshot was stopped with the engine.
+      const k = await hb.waitForService('keeper', (s) => s?.status === 'healthy', 'running again')
+      expect(k?.instances[0]?.docker?.containerId).toBe(keeper)
+      await hb.waitForService('web', (s) => s?.message === 'healthcheck passing', 'healthy again')
+      const one = await hb.waitForService(
+        'oneshot',
+        (s) => s?.instances[0]?.docker?.state === 'exited',
+        'exited'
+      )
+      expect(one?.status).toBe('unhealthy')
+      const ps = await docker(['ps', '-a', '--format', '{{.Names}} {{.State}}'], {
+        socket: priv.socket,
+      })
+      const states = new Map(ps.split('\n').map((l) => [l.split(' ')[0], l.split(' ')[1]]))
+      const doc2 = await hb.health()
+      for (const s of doc2.services) {
+        for (const i of s.instances) expect(i.docker?.state).toBe(states.get(i.docker?.name))
+      }
+      expect(doc2.bridge.sources.docker.unreachableSince).toBeNull()
+      expect(hb.lines.some((l) => l['msg'] === 'docker events stream re-established')).toBe(true)
+    })
+  }
+)
