@@ -21,6 +21,17 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        test: {
+          // Property-based fuzzing: a fixed seed and bounded runs here (CI), many more with
+          // `npm run fuzz` (FUZZ_SCALE, random seed unless FUZZ_SEED). See test/fuzz/settings.ts.
+          name: 'fuzz',
+          include: ['test/fuzz/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: process.env.FUZZ_SCALE === undefined ? 60_000 : 3_600_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 })

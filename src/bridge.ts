@@ -8,20 +8,21 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 
 import { createApp } from './app.js'
+import { StreamHub } from './http/routes/stream.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/config.js'
 import type { Logger } from './logger.js'
+import { createMetrics } from './metrics/metrics.js'
 import { createDockerSource } from './sources/docker/index.js'
 import type { HealthSource } from './sources/source.js'
 import { HealthStore } from './state/health-store.js'
 import { VERSION } from './version.js'
 
-/** Slow clients cannot pin connections: explicit, rather than whatever this Node line defaults to. */
-export const SERVER_TIMEOUTS = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-} as const
+/**
+ * How often Node looks for connections past HEADERS_TIMEOUT / REQUEST_TIMEOUT. Its default is
+ * 30 s, which would let a slow client hold a connection for the timeout *plus* up to 30 s.
+ */
+export const CONNECTIONS_CHECK_MS = 1000
 
 /** How long shutdown waits for in-flight requests before it closes the remaining connections. */
 const DRAIN_MS = 1000
@@ -45,26 +46,43 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const { config, logger } = opts
   const clock = opts.clock ?? systemClock
   const store = new HealthStore({ config, clock, logger, version: VERSION })
+  const metrics = createMetrics({ store, clock })
   const sources: HealthSource[] = []
   const docker = await createDockerSource({
     config,
     sink: store,
     logger,
     clock,
+    metrics: metrics.docker,
     ...(opts.onGiveUp ? { onGiveUp: opts.onGiveUp } : {}),
   })
   if (docker) sources.push(docker)
 
-  const app = createApp({ store, config, logger })
+  // Open event streams never finish on their own: shutdown ends them (see stop()).
+  const streams = new StreamHub({ source: store, logger, maxStreams: config.maxStreams })
+  const app = createApp({ store, config, logger, metrics, clock, streams })
+  // Slow clients cannot pin connections: explicit timeouts (HEADERS_TIMEOUT, REQUEST_TIMEOUT,
+  // KEEP_ALIVE_TIMEOUT), rather than whatever this Node line defaults to.
+  const timeouts = config.serverTimeouts
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
-      resolve(s)
-    }) as Server
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: config.host,
+        serverOptions: {
+          headersTimeout: timeouts.headersTimeoutMs,
+          requestTimeout: timeouts.requestTimeoutMs,
+          connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+        },
+      },
+      () => {
+        resolve(s)
+      }
+    ) as Server
     s.once('error', reject)
   })
-  server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs
-  server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs
-  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs
+  server.keepAliveTimeout = timeouts.keepAliveTimeoutMs
   const port = (server.address() as AddressInfo).port
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
@@ -77,6 +95,8 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   let stopping: Promise<void> | undefined
   const stop = () =>
     (stopping ??= (async () => {
+      // First, so streaming responses end cleanly and their connections can close with the rest.
+      streams.closeAll()
       const closed = new Promise<void>((resolve) =>
         server.close(() => {
           resolve()

@@ -5,7 +5,8 @@
 import { z } from 'zod'
 
 import { ConfigFileError, loadConfigFile, type ServiceConfigs } from './config-file.js'
-import { durationSchema } from './duration.js'
+import { durationSchema, formatDuration } from './duration.js'
+import { TokensFileError, loadTokensFile, type ServiceTokens } from './tokens-file.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -21,6 +22,13 @@ const token = z
   .min(16, 'must be at least 16 characters (use e.g. `openssl rand -hex 24`)')
   .max(512, 'must be at most 512 characters')
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+
+const FLAG_VALUES = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'] as const
+const flag = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(FLAG_VALUES, { error: 'expected true or false' }))
+  .transform((s) => s === 'true' || s === '1' || s === 'yes' || s === 'on')
 
 /** The environment, as the contract lists it (plus the documented extensions). */
 const envSchema = z.object({
@@ -53,6 +61,16 @@ const envSchema = z.object({
   DOCKER_GIVE_UP_AFTER: durationSchema().default(120_000),
   MAX_INSTANCES: intIn(1, 1_000_000).default(5000),
   MAX_STREAMS: intIn(0, 100_000).default(100),
+  // Input limits (defaults: LIMITS below; bounds keep a typo from disabling a limit).
+  MAX_BODY_BYTES: intIn(1024, 1024 * 1024).default(16 * 1024),
+  MAX_ERROR_CHARS: intIn(64, 65_536).default(1024),
+  MAX_DETAILS_BYTES: intIn(2, 1024 * 1024).default(4 * 1024),
+  MAX_DETAILS_DEPTH: intIn(1, 64).default(8),
+  // Node server timeouts; at least 1 s, since 0 would mean "never" to Node.
+  HEADERS_TIMEOUT: durationSchema({ min: 1000 }).default(10_000),
+  REQUEST_TIMEOUT: durationSchema({ min: 1000 }).default(30_000),
+  KEEP_ALIVE_TIMEOUT: durationSchema({ min: 100 }).default(5_000),
+  CHECK_SENDER_ADDRESS: flag.default(false),
   CONFIG_FILE: z.string().min(1).optional(),
   HEARTBEAT_TOKENS_FILE: z.string().min(1).optional(),
   READ_TOKEN: token.optional(),
@@ -100,12 +118,17 @@ export interface Config {
   configFile: string | null
   services: ServiceConfigs
   heartbeatTokensFile: string | null
+  /** Per-service heartbeat tokens from HEARTBEAT_TOKENS_FILE; empty when it is unset. */
+  serviceTokens: ServiceTokens
   readToken: string | null
+  /** CHECK_SENDER_ADDRESS: refuse a heartbeat sent from another service's container address. */
+  checkSenderAddress: boolean
+  serverTimeouts: ServerTimeouts
   corsOrigins: readonly string[]
   limits: Limits
 }
 
-/** Input limits: explicit, documented in the README, the same for every deployment. */
+/** Input limits: explicit and documented (docs/security.md); env-configurable within bounds. */
 export interface Limits {
   bodyBytes: number
   errorChars: number
@@ -118,6 +141,16 @@ export const LIMITS: Limits = {
   errorChars: 1024,
   detailsBytes: 4 * 1024,
   detailsDepth: 8,
+}
+
+/** Node HTTP server timeouts: slow clients cannot pin connections. */
+export interface ServerTimeouts {
+  /** Whole request head (line and headers) must arrive within this. */
+  headersTimeoutMs: number
+  /** Whole request (head and body) must arrive within this; responses (streams) are not limited. */
+  requestTimeoutMs: number
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -155,6 +188,28 @@ export function loadConfig(env: Env = process.env): Config {
       throw err
     }
   }
+  let serviceTokens: ServiceTokens = new Map()
+  if (e.HEARTBEAT_TOKENS_FILE !== undefined) {
+    try {
+      serviceTokens = loadTokensFile(e.HEARTBEAT_TOKENS_FILE)
+    } catch (err) {
+      if (err instanceof TokensFileError)
+        throw new ConfigError(`HEARTBEAT_TOKENS_FILE ${err.message}`)
+      throw err
+    }
+    for (const [service, tokens] of serviceTokens) {
+      if (e.HEARTBEAT_TOKEN !== undefined && tokens.includes(e.HEARTBEAT_TOKEN)) {
+        throw new ConfigError(
+          `HEARTBEAT_TOKENS_FILE ${e.HEARTBEAT_TOKENS_FILE}: the token of service "${service}" equals HEARTBEAT_TOKEN, which any service may use; give the service its own`
+        )
+      }
+    }
+  }
+  if (e.HEADERS_TIMEOUT > e.REQUEST_TIMEOUT) {
+    throw new ConfigError(
+      `invalid configuration: HEADERS_TIMEOUT=${formatDuration(e.HEADERS_TIMEOUT)}: must not be longer than REQUEST_TIMEOUT (${formatDuration(e.REQUEST_TIMEOUT)})`
+    )
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -174,12 +229,44 @@ export function loadConfig(env: Env = process.env): Config {
     configFile: e.CONFIG_FILE ?? null,
     services,
     heartbeatTokensFile: e.HEARTBEAT_TOKENS_FILE ?? null,
+    serviceTokens,
     readToken: e.READ_TOKEN ?? null,
+    checkSenderAddress: e.CHECK_SENDER_ADDRESS,
+    serverTimeouts: {
+      headersTimeoutMs: e.HEADERS_TIMEOUT,
+      requestTimeoutMs: e.REQUEST_TIMEOUT,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT,
+    },
     corsOrigins: e.CORS_ORIGINS,
-    limits: LIMITS,
+    limits: {
+      bodyBytes: e.MAX_BODY_BYTES,
+      errorChars: e.MAX_ERROR_CHARS,
+      detailsBytes: e.MAX_DETAILS_BYTES,
+      detailsDepth: e.MAX_DETAILS_DEPTH,
+    },
   }
 }
 
 function redact(name: string, value: string | undefined): string | undefined {
   return name.endsWith('TOKEN') ? '<redacted>' : value
+}
+
+/**
+ * The URL of the bridge's own `GET /health/live`, for the image's HEALTHCHECK
+ * (`dist/healthcheck.js`). It reads only PORT and HOST, so the probe cannot fail on a setting that
+ * has nothing to do with liveness; the running process validated everything at start-up.
+ */
+export function livenessUrl(env: Env = process.env): string {
+  const value = (name: 'PORT' | 'HOST') => {
+    const v = env[name]?.trim()
+    return v === undefined || v === '' ? undefined : v
+  }
+  const port = envSchema.shape.PORT.safeParse(value('PORT'))
+  const host = envSchema.shape.HOST.safeParse(value('HOST'))
+  if (!port.success || port.data === 0 || !host.success) {
+    throw new ConfigError('invalid configuration: PORT and HOST must name a fixed address to probe')
+  }
+  // A wildcard listener answers on loopback; a specific address answers only there.
+  const h = host.data === '0.0.0.0' || host.data === '::' ? '127.0.0.1' : host.data
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port.data}/health/live`
 }

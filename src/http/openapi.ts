@@ -105,6 +105,8 @@ const ERRORS: Record<string, string> = {
     'Invalid query or body (`invalid_request`); `issues` names each field and what is wrong.',
   Unauthorized:
     'A token is required and was missing or wrong (`unauthorized`); see `WWW-Authenticate`.',
+  Forbidden:
+    'The token (HEARTBEAT_TOKENS_FILE) or the sender address (CHECK_SENDER_ADDRESS) does not belong to the service named (`forbidden`).',
   NotFound: 'No such service, instance or route (`not_found`).',
   PayloadTooLarge:
     'The body is larger than MAX_BODY_BYTES, 16 KiB by default (`payload_too_large`).',
@@ -187,6 +189,7 @@ function operations(): Record<string, Record<string, Operation>> {
           '202': { description: 'Recorded.', content: json(ref('HeartbeatAccepted')) },
           '400': err('BadRequest'),
           '401': err('Unauthorized'),
+          '403': err('Forbidden'),
           '413': err('PayloadTooLarge'),
           '415': err('UnsupportedMediaType'),
           '429': err('TooManyInstances'),
@@ -206,6 +209,7 @@ function operations(): Record<string, Record<string, Operation>> {
           '204': { description: 'Deregistered.' },
           '400': err('BadRequest'),
           '401': err('Unauthorized'),
+          '403': err('Forbidden'),
           '404': err('NotFound'),
           '500': err('InternalError'),
         },

@@ -61,7 +61,11 @@ function iso(ms: number | null): string | null {
 }
 
 /** The contract's matching rule: id (or a 12+ character prefix), name, or a hostname unique in the service. */
-function matches(instance: string, c: ContainerObservation, hostnameUnique: boolean): boolean {
+export function matches(
+  instance: string,
+  c: ContainerObservation,
+  hostnameUnique: boolean
+): boolean {
   return (
     instance === c.id ||
     (instance.length >= MIN_ID_PREFIX && c.id.startsWith(instance)) ||

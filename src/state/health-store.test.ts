@@ -199,6 +199,20 @@ describe('HealthStore', () => {
     store.close()
   })
 
+  it('drops the heartbeats of a destroyed container with it', () => {
+    const { store } = storeWith()
+    const a = container('worker', { number: 1 })
+    const b = container('worker', { number: 2 })
+    store.setDockerStatus(following())
+    store.replaceContainers([a, b])
+    store.recordHeartbeat(hb('worker', { instance: a.name }))
+    store.recordHeartbeat(hb('worker', { instance: b.id.slice(0, 12) }))
+    store.removeContainer(b.id)
+    expect(store.heartbeatInstances()).toBe(1)
+    expect(store.current().doc.services[0]?.instances.map((i) => i.id)).toEqual([a.name])
+    store.close()
+  })
+
   it('stops every timer on close', async () => {
     const { store } = storeWith()
     store.recordHeartbeat(hb('reducer'))

@@ -6,11 +6,11 @@
  * after the deadline re-judges before answering), and, for heartbeats that change no status,
  * at most once a second.
  */
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
-import { heartbeatKey, judge, type Judgement, type JudgedService } from '../model/judge.js'
+import { heartbeatKey, judge, matches, type Judgement, type JudgedService } from '../model/judge.js'
 import { judgeHeartbeat } from '../model/judge-heartbeat.js'
 import {
   DOCKER_DISABLED,
@@ -81,7 +81,7 @@ export class HealthStore implements ContainerSink {
   private rendered: Rendered | null = null
   private judgement: Judgement | null = null
   private servicesByName = new Map<string, ServiceView>()
-  private serviceBodies = new Map<string, string>()
+  private serviceBodies = new Map<string, { body: string; etag: string }>()
   private previous = new Map<string, { status: Status; instances: Map<string, Status> }>()
   private timeouts = new Map<string, number>()
   private nextDeadline: number | null = null
@@ -114,17 +114,17 @@ export class HealthStore implements ContainerSink {
     return this.rendered
   }
 
-  /** One service of the current document, serialized once per render. */
-  service(name: string): { view: ServiceView; body: string } | undefined {
+  /** One service of the current document, serialized (with its own weak ETag) once per render. */
+  service(name: string): { view: ServiceView; body: string; etag: string } | undefined {
     this.current()
     const view = this.servicesByName.get(name)
     if (!view) return undefined
-    let body = this.serviceBodies.get(name)
-    if (body === undefined) {
-      body = JSON.stringify(view)
-      this.serviceBodies.set(name, body)
+    let served = this.serviceBodies.get(name)
+    if (served === undefined) {
+      served = { body: JSON.stringify(view), etag: serviceEtagOf(view) }
+      this.serviceBodies.set(name, served)
     }
-    return { view, body }
+    return { view, ...served }
   }
 
   /** Finds an instance by its id or anything it answers to: container id (or 12+ prefix), name, hostname. */
@@ -230,7 +230,21 @@ export class HealthStore implements ContainerSink {
   }
 
   removeContainer(id: string): void {
-    if (this.containers.delete(id)) this.changed()
+    const gone = this.containers.get(id)
+    if (!gone) return
+    this.containers.delete(id)
+    // Heartbeats that spoke for this container die with it: a crashed or scaled-down replica
+    // that never deregistered must not linger as an unhealthy instance for 10 timeouts.
+    for (const [key, hb] of this.heartbeats) {
+      if (hb.service === gone.service && matches(hb.instance, gone, true)) {
+        this.heartbeats.delete(key)
+        this.log.info(
+          { service: hb.service, instance: hb.instance },
+          'heartbeat instance dropped with its container'
+        )
+      }
+    }
+    this.changed()
   }
 
   getContainer(id: string): ContainerObservation | undefined {
@@ -449,11 +463,35 @@ function dockerView(d: DockerSourceStatus): HealthDocument['bridge']['sources'][
 export function etagOf(doc: HealthDocument): string {
   const h = createHash('sha1')
   h.update(`${doc.status}\u0000${doc.bridge.sources.docker.state}\u0000`)
-  for (const s of doc.services) {
-    h.update(
-      `${s.name}\u0001${s.status}\u0001${s.kind}\u0001${String(s.critical)}\u0001${s.message}\u0001${String(s.flapping)}\u0001${s.since}\u0001${s.impactedBy.join(',')}\u0001${s.job?.state ?? ''}\u0000`
-    )
-    for (const i of s.instances) h.update(`${i.id}\u0002${i.status}\u0002${i.message}\u0000`)
-  }
+  for (const s of doc.services) hashService(h, s)
+  return weakTag(h)
+}
+
+/** The same, for `GET /health?service=X`: changes when what is drawn for that service does. */
+export function serviceEtagOf(s: ServiceView): string {
+  const h = createHash('sha1')
+  hashService(h, s)
+  return weakTag(h)
+}
+
+/** The same, for `GET /health?service=X&instance=Y`. */
+export function instanceEtagOf(i: ServiceView['instances'][number]): string {
+  const h = createHash('sha1')
+  hashInstance(h, i)
+  return weakTag(h)
+}
+
+function hashService(h: Hash, s: ServiceView): void {
+  h.update(
+    `${s.name}\u0001${s.status}\u0001${s.kind}\u0001${String(s.critical)}\u0001${s.message}\u0001${String(s.flapping)}\u0001${s.since}\u0001${s.impactedBy.join(',')}\u0001${s.job?.state ?? ''}\u0000`
+  )
+  for (const i of s.instances) hashInstance(h, i)
+}
+
+function hashInstance(h: Hash, i: ServiceView['instances'][number]): void {
+  h.update(`${i.id}\u0002${i.status}\u0002${i.message}\u0000`)
+}
+
+function weakTag(h: Hash): string {
   return `W/"${h.digest('base64url').slice(0, 27)}"`
 }

@@ -56,6 +56,36 @@ describe('GET /health', () => {
     expect(changed.headers.get('etag')).not.toBe(etag)
   })
 
+  it('answers 304 per service and per instance, changing only with what is drawn for it', async () => {
+    const { app, beat } = setup()
+    await beat({ service: 'api', instance: 'a1' })
+    await beat({ service: 'db' })
+    const tagOf = async (url: string) => {
+      const res = await app.request(url)
+      expect(res.headers.get('cache-control')).toBe('no-cache')
+      return res.headers.get('etag') ?? ''
+    }
+    const svc = await tagOf('/health?service=api')
+    const inst = await tagOf('/health?service=api&instance=a1')
+    const text = await tagOf('/health?service=api&format=text')
+    expect(svc).toMatch(/^W\/"/)
+    expect(inst).toMatch(/^W\/"/)
+    const revalidate = (url: string, etag: string) =>
+      app.request(url, { headers: { 'if-none-match': etag } })
+    // Another service breaking does not change api's answers.
+    await beat({ service: 'db', error: 'disk full' })
+    await beat({ service: 'api', instance: 'a1', details: { n: 2 } })
+    expect((await revalidate('/health?service=api', svc)).status).toBe(304)
+    expect((await revalidate('/health?service=api&instance=a1', inst)).status).toBe(304)
+    expect((await revalidate('/health?service=api&format=text', text)).status).toBe(304)
+    // api's own instance breaking does.
+    await beat({ service: 'api', instance: 'a1', error: 'broken' })
+    const changed = await revalidate('/health?service=api', svc)
+    expect(changed.status).toBe(503)
+    expect(changed.headers.get('etag')).not.toBe(svc)
+    expect((await revalidate('/health?service=api&instance=a1', inst)).status).toBe(503)
+  })
+
   it('answers one service with its own status code, and 404 for an unknown one', async () => {
     const { app, beat } = setup()
     await beat({ service: 'query-scheduler', error: 'queue stuck' })

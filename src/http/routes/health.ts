@@ -4,7 +4,7 @@ import { z } from 'zod'
 
 import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
 import { httpStatusOf, type Status } from '../../model/status.js'
-import type { HealthStore } from '../../state/health-store.js'
+import { instanceEtagOf, type HealthStore } from '../../state/health-store.js'
 import type { Readiness } from '../../wire/health-document.js'
 import { notFound } from '../errors.js'
 import { parseQuery } from '../query.js'
@@ -14,7 +14,7 @@ const TEXT_TYPE = 'text/plain; charset=utf-8'
 // Pollers must revalidate every time, and may: the ETag makes that cheap.
 const CACHE_CONTROL = 'no-cache'
 
-const healthQuerySchema = z
+export const healthQuerySchema = z
   .strictObject({
     service: serviceNameSchema.optional(),
     instance: instanceNameSchema.optional(),
@@ -25,7 +25,7 @@ const healthQuerySchema = z
     path: ['instance'],
   })
 
-const historyQuerySchema = z.strictObject({
+export const historyQuerySchema = z.strictObject({
   service: serviceNameSchema.optional(),
   limit: z
     .string()
@@ -54,6 +54,8 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
   const app = new Hono()
 
   app.get('/health', (c) => {
+    // The WebUI's poll has no query: skip parsing on the hottest path.
+    if (!c.req.url.includes('?')) return whole(c, store, false)
     const q = parseQuery(c, healthQuerySchema)
     if (q.service === undefined) return whole(c, store, q.format === 'text')
 
@@ -67,23 +69,21 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
         )
       }
       const status = httpStatusOf(inst.status)
-      if (q.format === 'text')
-        return c.body(line(`${q.service}/${inst.id}`, inst.status, inst.message), status, {
-          'content-type': TEXT_TYPE,
-          'cache-control': CACHE_CONTROL,
-        })
-      return c.body(JSON.stringify(inst), status, {
-        'content-type': JSON_TYPE,
-        'cache-control': CACHE_CONTROL,
-      })
+      const etag = instanceEtagOf(inst)
+      if (q.format === 'text') {
+        return conditional(c, etag, status, TEXT_TYPE, () =>
+          line(`${q.service}/${inst.id}`, inst.status, inst.message)
+        )
+      }
+      return conditional(c, etag, status, JSON_TYPE, () => JSON.stringify(inst))
     }
     const status = httpStatusOf(svc.view.status)
-    if (q.format === 'text')
-      return c.body(line(svc.view.name, svc.view.status, svc.view.message), status, {
-        'content-type': TEXT_TYPE,
-        'cache-control': CACHE_CONTROL,
-      })
-    return c.body(svc.body, status, { 'content-type': JSON_TYPE, 'cache-control': CACHE_CONTROL })
+    if (q.format === 'text') {
+      return conditional(c, svc.etag, status, TEXT_TYPE, () =>
+        line(svc.view.name, svc.view.status, svc.view.message)
+      )
+    }
+    return conditional(c, svc.etag, status, JSON_TYPE, () => svc.body)
   })
 
   app.get('/health/live', (c) =>
@@ -124,12 +124,32 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
 function whole(c: Context, store: HealthStore, text: boolean): Response {
   const r = store.current()
   if (text) {
-    const body =
-      line('overall', r.doc.status, `${r.doc.services.length} services`) +
-      r.doc.services.map((s) => line(s.name, s.status, s.message)).join('')
-    return c.body(body, r.httpStatus, { 'content-type': TEXT_TYPE, 'cache-control': CACHE_CONTROL })
+    return conditional(
+      c,
+      r.etag,
+      r.httpStatus,
+      TEXT_TYPE,
+      () =>
+        line('overall', r.doc.status, `${r.doc.services.length} services`) +
+        r.doc.services.map((s) => line(s.name, s.status, s.message)).join('')
+    )
   }
-  const headers = { etag: r.etag, 'cache-control': CACHE_CONTROL }
-  if (etagMatches(c.req.header('if-none-match'), r.etag)) return c.body(null, 304, headers)
-  return c.body(r.body, r.httpStatus, { ...headers, 'content-type': JSON_TYPE })
+  return conditional(c, r.etag, r.httpStatus, JSON_TYPE, () => r.body)
+}
+
+/**
+ * `304` with no body when the client's `If-None-Match` still matches, else the body. Every
+ * representation here is drawn only from what the weak ETag covers, so one tag serves both the
+ * JSON and the text form (they differ by URL, so caches never mix them).
+ */
+function conditional(
+  c: Context,
+  etag: string,
+  status: 200 | 503,
+  type: string,
+  body: () => string
+): Response {
+  const headers = { etag, 'cache-control': CACHE_CONTROL }
+  if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
+  return c.body(body(), status, { ...headers, 'content-type': type })
 }

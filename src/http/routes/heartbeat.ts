@@ -1,25 +1,45 @@
 /** `POST /health` (a heartbeat) and `DELETE /health` (deregistration), per the contract. */
 import { getConnInfo } from '@hono/node-server/conninfo'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 
 import type { Config } from '../../config/config.js'
 import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
 import type { ReportedStatus } from '../../model/observations.js'
 import type { HealthStore } from '../../state/health-store.js'
+import type { HeartbeatMetrics, HeartbeatRejectReason } from '../../metrics/metrics.js'
 import {
-  heartbeatRequestSchema,
+  heartbeatRequestSchemaFor,
   type HeartbeatAccepted,
   type HeartbeatRequest,
 } from '../../wire/heartbeat.js'
-import { requireBearer } from '../auth.js'
+import { createHeartbeatAuth, forbidden, senderConflict, type Speaker } from '../auth.js'
 import { HttpError, badRequest, issuesOf, notFound } from '../errors.js'
 import { readJsonBody } from '../json-body.js'
 import { parseQuery } from '../query.js'
 
 export interface HeartbeatRouteDeps {
   store: HealthStore
-  config: Pick<Config, 'heartbeatToken' | 'limits'>
+  config: Pick<Config, 'heartbeatToken' | 'serviceTokens' | 'checkSenderAddress' | 'limits'>
+  metrics?: HeartbeatMetrics
+}
+
+/** The bounded metrics label of a rejection; `stage` tells bad JSON from a bad heartbeat. */
+function rejectReasonOf(err: unknown, stage: 'body' | 'schema'): HeartbeatRejectReason {
+  if (!(err instanceof HttpError)) return 'internal_error'
+  switch (err.code) {
+    case 'invalid_request':
+      return stage === 'body' ? 'invalid_json' : 'invalid_schema'
+    case 'payload_too_large':
+      return 'too_large'
+    case 'unsupported_media_type':
+    case 'unauthorized':
+    case 'forbidden':
+    case 'too_many_instances':
+      return err.code
+    default:
+      return 'internal_error'
+  }
 }
 
 function reportedOf(hb: HeartbeatRequest): ReportedStatus {
@@ -42,20 +62,45 @@ function remoteAddress(c: Parameters<typeof getConnInfo>[0]): string | null {
   }
 }
 
-const deleteQuerySchema = z.strictObject({
+export const deleteQuerySchema = z.strictObject({
   service: serviceNameSchema,
   instance: instanceNameSchema.optional(),
 })
 
 export function heartbeatRoutes(deps: HeartbeatRouteDeps): Hono {
-  const { store, config } = deps
-  const tokens = config.heartbeatToken === null ? null : [config.heartbeatToken]
+  const { store, config, metrics } = deps
+  const auth = createHeartbeatAuth(config)
+  const schema = heartbeatRequestSchemaFor(config.limits)
   const app = new Hono()
 
   app.post('/health', async (c) => {
-    if (tokens) requireBearer(c.req.header('authorization'), tokens, 'heartbeats')
-    const body = await readJsonBody(c, config.limits.bodyBytes)
-    const parsed = heartbeatRequestSchema.safeParse(body)
+    let stage: 'body' | 'schema' = 'body'
+    try {
+      const speaker = auth.authenticate(c.req.header('authorization'))
+      const body = await readJsonBody(c, config.limits.bodyBytes)
+      stage = 'schema'
+      const res = accept(c, speaker, body)
+      metrics?.accepted()
+      return res
+    } catch (err) {
+      metrics?.rejected(rejectReasonOf(err, stage))
+      throw err
+    }
+  })
+
+  /** CHECK_SENDER_ADDRESS: 403 when the sender is a container of another service. */
+  function checkSender(service: string, sender: string | null): void {
+    if (!config.checkSenderAddress) return
+    const other = senderConflict(store.containerList(), service, sender)
+    if (other !== null) {
+      throw forbidden(
+        `a request for service "${service}" came from ${sender ?? '?'}, an address of service "${other}" (CHECK_SENDER_ADDRESS)`
+      )
+    }
+  }
+
+  function accept(c: Context, speaker: Speaker, body: unknown): Response {
+    const parsed = schema.safeParse(body)
     if (!parsed.success) {
       const issues = issuesOf(parsed.error)
       throw badRequest(
@@ -64,6 +109,9 @@ export function heartbeatRoutes(deps: HeartbeatRouteDeps): Hono {
       )
     }
     const hb = parsed.data
+    auth.authorize(speaker, hb.service)
+    const sender = remoteAddress(c)
+    checkSender(hb.service, sender)
     const instance = hb.instance ?? 'default'
     const result = store.recordHeartbeat({
       service: hb.service,
@@ -72,7 +120,7 @@ export function heartbeatRoutes(deps: HeartbeatRouteDeps): Hono {
       error: hb.error ?? null,
       details: hb.details ?? null,
       sentAt: sentAtOf(hb.timestamp),
-      remoteAddress: remoteAddress(c),
+      remoteAddress: sender,
     })
     if (!result.ok) {
       throw new HttpError(
@@ -89,11 +137,13 @@ export function heartbeatRoutes(deps: HeartbeatRouteDeps): Hono {
       timeoutSeconds: result.timeoutMs / 1000,
     }
     return c.json(answer, 202)
-  })
+  }
 
   app.delete('/health', (c) => {
-    if (tokens) requireBearer(c.req.header('authorization'), tokens, 'heartbeats')
+    const speaker = auth.authenticate(c.req.header('authorization'))
     const q = parseQuery(c, deleteQuerySchema)
+    auth.authorize(speaker, q.service)
+    checkSender(q.service, remoteAddress(c))
     const instance = q.instance ?? 'default'
     if (!store.deleteHeartbeat(q.service, instance)) {
       throw notFound(`no heartbeat instance "${instance}" of service "${q.service}" is registered`)

@@ -11,6 +11,7 @@
  * relevant one re-inspects its container (coalesced per container), so applying an event twice or
  * late is harmless.
  */
+import type { DockerMetrics } from '../../metrics/metrics.js'
 import type { Readable } from 'node:stream'
 
 import type { Clock } from '../../clock.js'
@@ -47,6 +48,8 @@ export interface DockerSourceOptions {
   syncConcurrency?: number
   /** Events that may arrive while the first list runs before the attempt gives up. */
   maxBufferedEvents?: number
+  /** Counts events and reconnects for `GET /metrics`. */
+  metrics?: DockerMetrics | undefined
 }
 
 /** Per container, what outlives one inspect: restarts seen, and whether its labels were complained about. */
@@ -367,6 +370,7 @@ export class DockerSource implements HealthSource {
 
   private onEvent(event: ContainerEvent, attempt: Attempt): void {
     if (!this.seenEvents.add(eventKey(event))) return
+    this.deps.metrics?.eventReceived(event.action)
     if (this.status.lastEventAt === null || event.at > this.status.lastEventAt) {
       this.setStatus({ lastEventAt: event.at })
     }
@@ -497,11 +501,13 @@ export class DockerSource implements HealthSource {
       api: engine.apiVersion,
     }
     if (!this.everFollowed) this.log.info(fields, 'following docker events')
-    else
+    else {
+      this.deps.metrics?.streamReconnected()
       this.log.info(
         { ...fields, downForMs: downSince === null ? 0 : now - downSince },
         'docker events stream re-established'
       )
+    }
     this.everFollowed = true
   }
 

@@ -3,6 +3,7 @@
  * (DOCKER=off|auto|on), which compose project is watched, and builds the source.
  * How the watcher works and recovers: docs/docker-source.md.
  */
+import type { DockerMetrics } from '../../metrics/metrics.js'
 import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 
@@ -26,6 +27,8 @@ export interface DockerSourceDeps {
   /** Called once when the engine has been unreachable for config.dockerGiveUpAfterMs (0 = never):
    *  main logs and exits non-zero so the restart policy re-mounts a recreated socket file. */
   onGiveUp?: (reason: string) => void
+  /** Counts events and reconnects for `GET /metrics`. */
+  metrics?: DockerMetrics
   /** For tests: another engine client, or another way to look at our own process. */
   api?: DockerApi
   self?: SelfProbe
@@ -85,6 +88,12 @@ export async function createDockerSource(deps: DockerSourceDeps): Promise<Health
         ? `no Docker engine at ${config.dockerHost} (${unreachable}) to find the compose project in`
         : 'not running in a compose container, so no compose project to watch'
     if (config.docker === 'on') {
+      // Permission, not the project, is what to fix when the socket refuses our user.
+      if (unreachable?.includes('EACCES')) {
+        throw new Error(
+          `DOCKER=on but permission denied on ${config.dockerHost} (${unreachable}): the bridge's user needs the socket's group (compose: group_add: ["\${DOCKER_GID}"])`
+        )
+      }
       throw new Error(`DOCKER=on but ${why}: set COMPOSE_PROJECT_NAME`)
     }
     const detail =
@@ -126,6 +135,7 @@ export async function createDockerSource(deps: DockerSourceDeps): Promise<Health
     crashloopWindowMs: config.crashloopWindowMs,
     giveUpAfterMs: config.dockerGiveUpAfterMs,
     onGiveUp: deps.onGiveUp,
+    metrics: deps.metrics,
   })
   sink.setDockerStatus(source.currentStatus)
   return source
