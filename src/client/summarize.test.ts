@@ -19,7 +19,7 @@ function svc(name: string, status: Status, over: Partial<ServiceView> = {}): Ser
     dependsOn: [],
     impactedBy: [],
     job: null,
-    instances: [{ id: 'default', status, message: status, docker: null, heartbeat: null }],
+    instances: [{ id: 'default', host: 'h', status, message: status, docker: null, heartbeat: null }],
     ...over,
   }
 }
@@ -29,6 +29,7 @@ function doc(services: ServiceView[], status: Status = 'unhealthy'): HealthDocum
     status,
     checkedAt: AT,
     bridge: {
+      name: 'h',
       version: 't',
       startedAt: AT,
       sources: {
@@ -40,6 +41,7 @@ function doc(services: ServiceView[], status: Status = 'unhealthy'): HealthDocum
           detail: null,
         },
         heartbeat: { instances: services.length },
+        peers: [],
       },
     },
     services,
@@ -103,9 +105,9 @@ describe('summarize', () => {
       doc([
         svc('api', 'degraded', {
           instances: [
-            { id: 'a', status: 'healthy', message: '', docker: null, heartbeat: null },
-            { id: 'b', status: 'unhealthy', message: '', docker: null, heartbeat: null },
-            { id: 'c', status: 'healthy', message: '', docker: null, heartbeat: null },
+            { id: 'a', host: 'h', status: 'healthy', message: '', docker: null, heartbeat: null },
+            { id: 'b', host: 'h', status: 'unhealthy', message: '', docker: null, heartbeat: null },
+            { id: 'c', host: 'h', status: 'healthy', message: '', docker: null, heartbeat: null },
           ],
         }),
         svc('db', 'healthy'),

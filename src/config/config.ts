@@ -2,6 +2,8 @@
  * The only module that reads the environment (enforced by lint). Everything else receives the
  * typed `Config` that `loadConfig` returns.
  */
+import { hostname } from 'node:os'
+
 import { z } from 'zod'
 
 import { ConfigFileError, loadConfigFile, type ServiceConfigs } from './config-file.js'
@@ -30,8 +32,20 @@ const flag = z
   .pipe(z.enum(FLAG_VALUES, { error: 'expected true or false' }))
   .transform((s) => s === 'true' || s === '1' || s === 'yes' || s === 'on')
 
+const BRIDGE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/
+
+/** The machine's hostname, made into a valid BRIDGE_NAME (a hostname may be longer or dotted). */
+function defaultBridgeName(): string {
+  const name = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64)
+  return name === '' ? 'bridge' : name
+}
+
 /** The environment, as the contract lists it (plus the documented extensions). */
 const envSchema = z.object({
+  BRIDGE_NAME: z
+    .string()
+    .regex(BRIDGE_NAME_PATTERN, 'expected 1-64 characters: letters, digits, "_", "." or "-"')
+    .optional(),
   PORT: intIn(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z
@@ -98,6 +112,8 @@ const envSchema = z.object({
 export type Env = Readonly<Record<string, string | undefined>>
 
 export interface Config {
+  /** BRIDGE_NAME: the host name this bridge puts on every instance it observes. */
+  bridgeName: string
   port: number
   host: string
   logLevel: (typeof LOG_LEVELS)[number]
@@ -211,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
     )
   }
   return {
+    bridgeName: e.BRIDGE_NAME ?? defaultBridgeName(),
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,

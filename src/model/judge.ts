@@ -360,6 +360,7 @@ function buildInstances(
     built.push({
       view: {
         id: c.name,
+        host: config.bridgeName,
         status: v.status,
         message: v.message,
         docker: dockerPart(c, config, now),
@@ -385,6 +386,7 @@ function buildInstances(
     built.push({
       view: {
         id: hb.instance,
+        host: config.bridgeName,
         status: v.status,
         message: v.message,
         docker: null,

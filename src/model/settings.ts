@@ -4,6 +4,8 @@ import type { ContainerObservation, ServiceLabels } from './observations.js'
 
 /** What the model is configured with: a slice of `Config`, so the model stays a pure function. */
 export interface ModelConfig {
+  /** BRIDGE_NAME: the `host` of every instance this bridge observes itself. */
+  bridgeName: string
   heartbeatTimeoutMs: number
   startupGraceMs: number
   crashloopRestarts: number

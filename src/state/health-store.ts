@@ -337,11 +337,13 @@ export class HealthStore implements ContainerSink {
       status: j.status,
       checkedAt: new Date(now).toISOString(),
       bridge: {
+        name: this.deps.config.bridgeName,
         version: this.deps.version,
         startedAt: new Date(this.startedAt).toISOString(),
         sources: {
           docker: dockerView(this.docker),
           heartbeat: { instances: this.heartbeats.size },
+          peers: [],
         },
       },
       services,

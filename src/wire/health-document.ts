@@ -32,6 +32,8 @@ export const heartbeatPartSchema = z.object({
 
 export const instanceSchema = z.object({
   id: z.string(),
+  /** The BRIDGE_NAME of the bridge that observed this instance (its host). */
+  host: z.string(),
   status,
   message: z.string(),
   docker: dockerPartSchema.nullable(),
@@ -66,18 +68,47 @@ export const dockerSourceSchema = z.object({
   detail: z.string().nullable(),
 })
 
+/** A peer bridge followed by a hub (`PEERS`); never carries its token. */
+export const peerSourceSchema = z.object({
+  name: z.string(),
+  url: z.string(),
+  state: z.enum(['connecting', 'syncing', 'following', 'disconnected']),
+  lastEventAt: isoTime.nullable(),
+  unreachableSince: isoTime.nullable(),
+  detail: z.string().nullable(),
+})
+
+export const bridgeSchema = z.object({
+  /** BRIDGE_NAME: this bridge's host name, as every instance it observes carries in `host`. */
+  name: z.string(),
+  version: z.string(),
+  startedAt: isoTime,
+  sources: z.object({
+    docker: dockerSourceSchema,
+    heartbeat: z.object({ instances: z.number().int() }),
+    /** The peers of a hub; empty on a bridge without PEERS. */
+    peers: z.array(peerSourceSchema),
+  }),
+})
+
 export const healthDocumentSchema = z.object({
   status,
   checkedAt: isoTime,
-  bridge: z.object({
-    version: z.string(),
-    startedAt: isoTime,
-    sources: z.object({
-      docker: dockerSourceSchema,
-      heartbeat: z.object({ instances: z.number().int() }),
-    }),
-  }),
+  bridge: bridgeSchema,
   services: z.array(serviceSchema),
+})
+
+/**
+ * One `event: delta` of `GET /health/stream`: the document's header fields, the whole objects of
+ * the services that changed, and the names of the services that disappeared. Applied in order
+ * to the first `event: health` document, it gives exactly what `GET /health` serves.
+ */
+export const healthDeltaSchema = z.object({
+  status,
+  checkedAt: isoTime,
+  bridge: bridgeSchema,
+  services: z.array(serviceSchema),
+  removed: z.array(z.string()),
 })
 
 export type DockerPart = z.infer<typeof dockerPartSchema>
@@ -86,6 +117,9 @@ export type InstanceView = z.infer<typeof instanceSchema>
 export type ServiceView = z.infer<typeof serviceSchema>
 export type JobView = z.infer<typeof jobSchema>
 export type HealthDocument = z.infer<typeof healthDocumentSchema>
+export type HealthDelta = z.infer<typeof healthDeltaSchema>
+export type PeerSourceView = z.infer<typeof peerSourceSchema>
+export type BridgeView = z.infer<typeof bridgeSchema>
 
 /** `GET /health/history` entries, newest first. */
 export const transitionSchema = z.object({
@@ -101,6 +135,10 @@ export type Transition = z.infer<typeof transitionSchema>
 export const readinessSchema = z.object({
   status,
   ready: z.boolean(),
-  sources: z.object({ docker: dockerSourceSchema, heartbeat: z.object({ instances: z.number() }) }),
+  sources: z.object({
+    docker: dockerSourceSchema,
+    heartbeat: z.object({ instances: z.number() }),
+    peers: z.array(peerSourceSchema),
+  }),
 })
 export type Readiness = z.infer<typeof readinessSchema>

@@ -11,6 +11,7 @@ export const m = (n: number) => n * 60_000
 
 export function modelConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   return {
+    bridgeName: 'test-host',
     heartbeatTimeoutMs: s(30),
     startupGraceMs: s(30),
     crashloopRestarts: 2,

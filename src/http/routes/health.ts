@@ -101,7 +101,7 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
     const body: Readiness = {
       status,
       ready,
-      sources: { docker, heartbeat: { instances: store.heartbeatInstances() } },
+      sources: { docker, heartbeat: { instances: store.heartbeatInstances() }, peers: [] },
     }
     return c.json(body, ready ? 200 : 503, { 'cache-control': CACHE_CONTROL })
   })
