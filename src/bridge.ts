@@ -8,14 +8,14 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 
 import { createApp } from './app.js'
-import { StreamHub } from './http/routes/stream.js'
+import { StreamHub } from './stream/hub.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/config.js'
 import type { Logger } from './logger.js'
 import { createMetrics } from './metrics/metrics.js'
 import { createDockerSource } from './sources/docker/index.js'
 import type { HealthSource } from './sources/source.js'
-import { HealthStore } from './state/health-store.js'
+import { HealthStore } from './store/health-store.js'
 import { VERSION } from './version.js'
 
 /**

@@ -38,7 +38,7 @@ const last = new Map<string, Map<string, string>>()
 /** Every change of an instance's status, in order: [epoch ms, service, instance, status]. */
 const changes: [number, string, string, string][] = []
 let documents = 0
-bridge.store.subscribe((rendered) => {
+bridge.store.subscribe(({ rendered }) => {
   const at = performance.timeOrigin + performance.now()
   documents++
   // O(instances) per document, a small share of what judging and serializing it cost.

@@ -8,13 +8,13 @@ import { pathToFileURL } from 'node:url'
 
 import type { loadConfig as LoadConfig } from '../../src/config/config.js'
 import type { createLogger as CreateLogger } from '../../src/logger.js'
-import type { HealthStore as Store } from '../../src/state/health-store.js'
+import type { HealthStore as Store } from '../../src/store/health-store.js'
 
 const [dist = '', nArg = '1000'] = process.argv.slice(2)
 const n = Number(nArg)
 const load = async <T>(file: string): Promise<T> =>
   (await import(pathToFileURL(join(dist, file)).href)) as T
-const { HealthStore } = await load<{ HealthStore: typeof Store }>('state/health-store.js')
+const { HealthStore } = await load<{ HealthStore: typeof Store }>('store/health-store.js')
 const { loadConfig } = await load<{ loadConfig: typeof LoadConfig }>('config/config.js')
 const { createLogger } = await load<{ createLogger: typeof CreateLogger }>('logger.js')
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { memoryLogger } from '../../test/helpers/log-sink.js'
 import { createApp } from '../app.js'
 import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../state/health-store.js'
+import { HealthStore } from '../store/health-store.js'
 import type { HealthDocument } from '../wire/health-document.js'
 
 import { HealthBridgeError, fetchHealth } from './fetch-health.js'

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { memoryLogger } from '../../test/helpers/log-sink.js'
 import { createApp } from '../app.js'
 import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../state/health-store.js'
+import { HealthStore } from '../store/health-store.js'
 
 import { HealthBridgeError } from './fetch-health.js'
 import { HeartbeatSender, deregisterHeartbeat, sendHeartbeat } from './heartbeat.js'

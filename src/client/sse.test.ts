@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
-import { sseEvent } from '../http/routes/stream.js'
+import { sseEvent } from '../stream/sse-event.js'
 
 import { SseParser } from './sse.js'
 

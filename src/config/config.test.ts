@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest'
 
 import { parseConfigFile } from './config-file.js'
 import { ConfigError, loadConfig } from './config.js'
-import { formatDuration, parseDuration } from './duration.js'
+import { formatDuration } from '../model/format.js'
+
+import { parseDuration } from './duration.js'
 
 describe('durations', () => {
   it.each([

@@ -7,7 +7,9 @@ import { hostname } from 'node:os'
 import { z } from 'zod'
 
 import { ConfigFileError, loadConfigFile, type ServiceConfigs } from './config-file.js'
-import { durationSchema, formatDuration } from './duration.js'
+import { formatDuration } from '../model/format.js'
+
+import { durationSchema } from './duration.js'
 import { TokensFileError, loadTokensFile, type ServiceTokens } from './tokens-file.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -36,7 +38,9 @@ const BRIDGE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/
 
 /** The machine's hostname, made into a valid BRIDGE_NAME (a hostname may be longer or dotted). */
 function defaultBridgeName(): string {
-  const name = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64)
+  const name = hostname()
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .slice(0, 64)
   return name === '' ? 'bridge' : name
 }
 

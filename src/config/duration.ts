@@ -1,5 +1,7 @@
 import { z } from 'zod'
 
+import { formatDuration } from '../model/format.js'
+
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy
 const MAX_MS = 30 * 86_400_000
@@ -29,26 +31,6 @@ export function parseDuration(input: string | number): number | undefined {
   }
   if (consumed !== text.length) return undefined
   return total <= MAX_MS ? Math.round(total) : undefined
-}
-
-/** Formats milliseconds the way users write them: `30s`, `15m`, `1h30m`, `500ms`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`
-  if (ms % 1000 !== 0) return `${(ms / 1000).toFixed(1).replace(/\.0$/, '')}s`
-  let s = ms / 1000
-  const parts: string[] = []
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3600],
-    ['m', 60],
-  ] as const) {
-    if (s >= size) {
-      parts.push(`${Math.floor(s / size)}${unit}`)
-      s %= size
-    }
-  }
-  if (s > 0 || parts.length === 0) parts.push(`${s}s`)
-  return parts.join('')
 }
 
 /** A zod schema for a duration given as a string or a number of seconds; yields milliseconds. */

@@ -8,7 +8,7 @@ import { following } from '../../test/helpers/builders.js'
 import { memoryLogger } from '../../test/helpers/log-sink.js'
 import { createApp } from '../app.js'
 import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../state/health-store.js'
+import { HealthStore } from '../store/health-store.js'
 
 import { createMetrics } from './metrics.js'
 

@@ -15,7 +15,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Clock } from '../clock.js'
 import type { DockerState } from '../model/observations.js'
 import { STATUSES } from '../model/status.js'
-import type { HealthStore } from '../state/health-store.js'
+import type { HealthStore } from '../store/health-store.js'
 
 export const HEARTBEAT_REJECT_REASONS = [
   'invalid_json',

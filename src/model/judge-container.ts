@@ -1,8 +1,8 @@
-import { formatDuration } from '../config/duration.js'
+import { clockTime, formatDuration } from './format.js'
 
 import type { ContainerObservation, DockerSourceStatus } from './observations.js'
 import type { ModelConfig, ServiceSettings } from './settings.js'
-import { clockTime, earliest, verdict, type Verdict } from './verdict.js'
+import { earliest, verdict, type Verdict } from './verdict.js'
 
 /** Docker-judged state is only as good as the connection: past DOCKER_STALE_AFTER it is unknown. */
 export function dockerStaleness(

@@ -1,7 +1,7 @@
-import { formatDuration } from '../config/duration.js'
+import { clockTime, formatDuration } from './format.js'
 
 import type { HeartbeatObservation } from './observations.js'
-import { clockTime, verdict, type Verdict } from './verdict.js'
+import { verdict, type Verdict } from './verdict.js'
 
 /** How many timeouts a silent, containerless instance is kept before it is forgotten. */
 export const FORGET_AFTER_TIMEOUTS = 10

@@ -71,7 +71,7 @@ describe('Docker table: one container of a long-running service', () => {
   ])('%s', (_desc, over, status, message) => {
     const j = run({ containers: [container('api', over)] })
     expect(svc(j, 'api')).toMatchObject({ status, message, kind: 'service' })
-    expect(svc(j, 'api').instances[0]?.docker?.state).toBe(over.state ?? 'running')
+    expect(svc(j, 'api').instances[0]?.container?.state).toBe(over.state ?? 'running')
   })
 })
 
@@ -84,7 +84,7 @@ describe('crash loops over a sliding window', () => {
       containers: [container('worker', { restartCount: 1, restarts: [T0 - m(1)] })],
     })
     expect(svc(j, 'worker')).toMatchObject({ status: 'healthy', message: 'running' })
-    expect(svc(j, 'worker').instances[0]?.docker?.recentRestarts).toBe(1)
+    expect(svc(j, 'worker').instances[0]?.recentRestarts).toBe(1)
   })
 
   it('calls N restarts within the window crash-looping, even while the snapshot says running', () => {
@@ -237,7 +237,8 @@ describe('Docker unreachable', () => {
       status: 'unknown',
       message: 'docker engine unreachable since 10:00:00Z',
     })
-    expect(late.status).toBe('degraded')
+    // A blind bridge must not answer 200 (the contract's overall rule for a critical unknown).
+    expect(late.status).toBe('unknown')
   })
 
   it('never calls a stale container healthy even when its heartbeat is fresh', () => {
@@ -374,8 +375,8 @@ describe('matching heartbeats to containers', () => {
       status: 'unhealthy',
       message: 'queue stuck',
     })
-    expect(s1.instances[0]?.docker?.containerId).toBe(c.id)
-    expect(s1.instances[0]?.heartbeat?.error).toBe('queue stuck')
+    expect(s1.instances[0]?.container?.id).toBe(c.id)
+    expect(s1.instances[0]?.heartbeat?.last?.error).toBe('queue stuck')
   })
 
   it('does not match an id prefix shorter than 12 characters', () => {
@@ -425,7 +426,7 @@ describe('matching heartbeats to containers', () => {
     const j = run({ containers: [labelled], bridgeStartedAt: T0 - m(10) }, T0 + s(29))
     expect(svc(j, 'reducer').instances[0]).toMatchObject({
       status: 'starting',
-      heartbeat: { expected: true },
+      heartbeat: { last: null },
     })
     const late = run({ containers: [labelled], bridgeStartedAt: T0 - m(10) }, T0 + s(30))
     expect(svc(late, 'reducer').status).toBe('unhealthy')
@@ -532,11 +533,23 @@ describe('overall status', () => {
     expect(run({ containers }).status).toBe(status)
   })
 
-  it('is degraded when a service is unknown', () => {
+  it('is unknown (503) when a critical service is unknown: a blind bridge must not answer 200', () => {
     const j = run({
       containers: [container('a')],
       docker: following({ state: 'disconnected', unreachableSince: T0 - m(1) }),
     })
+    expect(svc(j, 'a').status).toBe('unknown')
+    expect(j.status).toBe('unknown')
+  })
+
+  it('is degraded when only a non-critical service is unknown', () => {
+    const j = run({
+      containers: [container('b', { labels: { critical: false } })],
+      heartbeats: [heartbeat('a')],
+      docker: following({ state: 'disconnected', unreachableSince: T0 - m(1) }),
+    })
+    expect(svc(j, 'a').status).toBe('healthy')
+    expect(svc(j, 'b').status).toBe('unknown')
     expect(j.status).toBe('degraded')
   })
 

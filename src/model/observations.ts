@@ -100,7 +100,6 @@ export interface HeartbeatObservation {
   instance: string
   /** Bridge receive time, epoch ms: authoritative for staleness. */
   receivedAt: number
-  firstSeenAt: number
   reported: ReportedStatus
   error: string | null
   details: Record<string, unknown> | null

@@ -1,6 +1,18 @@
-import type { ServiceConfigs } from '../config/config-file.js'
-
 import type { ContainerObservation, ServiceLabels } from './observations.js'
+
+/**
+ * Per-service settings from the configuration (CONFIG_FILE): the model's own shape, which the
+ * config loader produces. Durations in milliseconds; every key optional.
+ */
+export interface ServiceOverrides {
+  role?: 'service' | 'job' | undefined
+  critical?: boolean | undefined
+  heartbeat?: boolean | undefined
+  heartbeatTimeout?: number | undefined
+  jobTimeout?: number | undefined
+  dependsOn?: readonly string[] | undefined
+  ignore?: boolean | undefined
+}
 
 /** What the model is configured with: a slice of `Config`, so the model stays a pure function. */
 export interface ModelConfig {
@@ -11,7 +23,7 @@ export interface ModelConfig {
   crashloopRestarts: number
   crashloopWindowMs: number
   dockerStaleAfterMs: number
-  services: ServiceConfigs
+  services: Readonly<Record<string, ServiceOverrides>>
 }
 
 /** The effective settings of one service: config file, then labels, then defaults. */
@@ -21,7 +33,7 @@ export interface ServiceSettings {
   heartbeatExpected: boolean
   heartbeatTimeoutMs: number
   jobTimeoutMs: number | null
-  dependsOn: string[]
+  dependsOn: readonly string[]
   ignored: boolean
 }
 

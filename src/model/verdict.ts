@@ -21,8 +21,3 @@ export function earliest(...times: (number | null | undefined)[]): number | null
   for (const t of times) if (t !== null && t !== undefined && (min === null || t < min)) min = t
   return min
 }
-
-/** `10:00:05Z`: short enough for a message, and fixed once written (no "5s ago" that ticks). */
-export function clockTime(epochMs: number): string {
-  return `${new Date(epochMs).toISOString().slice(11, 19)}Z`
-}

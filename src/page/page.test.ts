@@ -9,7 +9,7 @@ import { memoryLogger } from '../../test/helpers/log-sink.js'
 import { waitFor } from '../../test/helpers/wait-for.js'
 import { createApp } from '../app.js'
 import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../state/health-store.js'
+import { HealthStore } from '../store/health-store.js'
 
 import { PAGE_JS } from './page-script.js'
 

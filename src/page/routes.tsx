@@ -12,7 +12,7 @@ import { summarize } from '../client/summarize.js'
 import { etagMatches } from '../http/routes/health.js'
 import { parseQuery } from '../http/query.js'
 import { frameAncestors } from '../http/security.js'
-import type { HealthStore, Rendered } from '../state/health-store.js'
+import type { HealthStore, Rendered } from '../store/health-store.js'
 
 import { PAGE_JS } from './page-script.js'
 import { PAGE_CSS } from './page-style.js'

@@ -27,6 +27,4 @@ export interface ContainerSink {
   removeContainer(id: string): void
   /** The source's own state (connecting, following, ...). */
   setDockerStatus(status: DockerSourceStatus): void
-  /** The current view of one container, so an event can be applied on top of it. */
-  getContainer(id: string): ContainerObservation | undefined
 }

@@ -1,7 +1,7 @@
 /** One bridge app per property, on a clock that stands still, so "state unchanged" is exact. */
 import { createApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/config.js'
-import { HealthStore } from '../../src/state/health-store.js'
+import { HealthStore } from '../../src/store/health-store.js'
 import { errorBodySchema } from '../../src/wire/error.js'
 import { T0 } from '../helpers/builders.js'
 import { memoryLogger } from '../helpers/log-sink.js'

@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { DEFAULT_HISTORY } from '../../src/state/history.js'
+import { DEFAULT_HISTORY } from '../../src/store/history.js'
 import { heartbeatAcceptedSchema } from '../../src/wire/heartbeat.js'
 
 import { heartbeatBody } from './arbitraries.js'

@@ -64,7 +64,6 @@ export function heartbeat(
     service,
     instance: 'default',
     receivedAt: T0,
-    firstSeenAt: T0,
     reported: 'healthy',
     error: null,
     details: null,

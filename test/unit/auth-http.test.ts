@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 import { createApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/config.js'
-import { HealthStore } from '../../src/state/health-store.js'
+import { HealthStore } from '../../src/store/health-store.js'
 import { errorBodySchema } from '../../src/wire/error.js'
 import { memoryLogger } from '../helpers/log-sink.js'
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { createApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/config.js'
-import { HealthStore } from '../../src/state/health-store.js'
+import { HealthStore } from '../../src/store/health-store.js'
 import { T0 } from '../helpers/builders.js'
 import { memoryLogger } from '../helpers/log-sink.js'
 

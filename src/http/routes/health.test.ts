@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { memoryLogger } from '../../../test/helpers/log-sink.js'
 import { createApp } from '../../app.js'
 import { loadConfig } from '../../config/config.js'
-import { HealthStore } from '../../state/health-store.js'
+import { HealthStore } from '../../store/health-store.js'
 import { healthDocumentSchema } from '../../wire/health-document.js'
 
 const stores: HealthStore[] = []

@@ -4,7 +4,8 @@ import { z } from 'zod'
 
 import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
 import { httpStatusOf, type Status } from '../../model/status.js'
-import { instanceEtagOf, type HealthStore } from '../../state/health-store.js'
+import { instanceEtag } from '../../render/etag.js'
+import type { HealthStore } from '../../store/health-store.js'
 import type { Readiness } from '../../wire/health-document.js'
 import { notFound } from '../errors.js'
 import { parseQuery } from '../query.js'
@@ -69,7 +70,7 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
         )
       }
       const status = httpStatusOf(inst.status)
-      const etag = instanceEtagOf(inst)
+      const etag = instanceEtag(inst)
       if (q.format === 'text') {
         return conditional(c, etag, status, TEXT_TYPE, () =>
           line(`${q.service}/${inst.id}`, inst.status, inst.message)
@@ -147,7 +148,7 @@ function conditional(
   etag: string,
   status: 200 | 503,
   type: string,
-  body: () => string
+  body: () => string | Uint8Array<ArrayBuffer>
 ): Response {
   const headers = { etag, 'cache-control': CACHE_CONTROL }
   if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import type { Config } from '../../config/config.js'
 import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
 import type { ReportedStatus } from '../../model/observations.js'
-import type { HealthStore } from '../../state/health-store.js'
+import type { HealthStore } from '../../store/health-store.js'
 import type { HeartbeatMetrics, HeartbeatRejectReason } from '../../metrics/metrics.js'
 import {
   heartbeatRequestSchemaFor,

@@ -5,10 +5,10 @@ import { memoryLogger } from '../../../test/helpers/log-sink.js'
 import { createApp } from '../../app.js'
 import { SseParser, type SseEvent } from '../../client/sse.js'
 import { loadConfig } from '../../config/config.js'
-import { HealthStore } from '../../state/health-store.js'
+import { HealthStore } from '../../store/health-store.js'
 import { healthDocumentSchema } from '../../wire/health-document.js'
 
-import { StreamHub, type StreamHubOptions, type StreamSource } from './stream.js'
+import { StreamHub, type StreamHubOptions, type StreamSource } from '../../stream/hub.js'
 
 /** Reads an SSE response as a client would, keeping the raw text for comments. */
 function sse(res: Response) {
@@ -50,6 +50,7 @@ function setup(env: Record<string, string> = {}, hubOpts: Partial<StreamHubOptio
   let subscriptions = 0
   const source: StreamSource = {
     current: () => store.current(),
+    service: (name) => store.service(name),
     subscribe: (listener) => {
       subscriptions++
       const off = store.subscribe(listener)

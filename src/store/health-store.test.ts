@@ -43,7 +43,7 @@ describe('HealthStore', () => {
   it('flips a silent instance exactly at its deadline, with no request and no other event', async () => {
     const { store } = storeWith()
     const seen: Rendered[] = []
-    store.subscribe((r) => seen.push(r))
+    store.subscribe((c) => seen.push(c.rendered))
     store.recordHeartbeat(hb('reducer'))
     await vi.advanceTimersByTimeAsync(0)
     expect(seen.at(-1)?.doc.status).toBe('healthy')

@@ -1,0 +1,347 @@
+/**
+ * Judging one service: its settings, its instances (containers and heartbeats, matched and
+ * merged), its roll-up, and the instant at which time alone changes any of that. Pure; the
+ * store calls it for the services that changed or fell due, and `judge()` for all of them.
+ */
+import { jobStateOf, judgeContainer, recentRestarts } from './judge-container.js'
+import { forgetAt, judgeHeartbeat, judgeMissingHeartbeat } from './judge-heartbeat.js'
+import type { JobJudgement, JudgedInstance, JudgedService } from './judged.js'
+import type {
+  ContainerObservation,
+  DockerSourceStatus,
+  HeartbeatObservation,
+} from './observations.js'
+import { resolveServiceSettings, type ModelConfig, type ServiceSettings } from './settings.js'
+import { rank, worstOf, type Status } from './status.js'
+import { earliest, verdict, type Verdict } from './verdict.js'
+
+/** What one service's judgement needs to know about the rest of the stack. */
+export interface ServiceContext {
+  config: ModelConfig
+  docker: DockerSourceStatus
+  /** The verdict every Docker-judged part gets while the engine is stale; null while fresh. */
+  stale: Verdict | null
+  /** Services another one awaits with `service_completed_successfully`: jobs. */
+  awaitedAsJobs: ReadonlySet<string>
+  bridgeStartedAt: number
+}
+
+export interface ServiceJudgement {
+  /**
+   * Null when the service is not reported: ignored, or known only through instances that were
+   * just forgotten (it is gone, not "unknown"). `impactedBy` is empty here: impact is the
+   * stack's part (`judge-stack.ts`).
+   */
+  service: JudgedService | null
+  /** The earliest instant at which time alone changes this judgement; null if never. */
+  until: number | null
+  /** Heartbeat instances silent long enough to be dropped. */
+  forget: readonly string[]
+  /** Every name an instance answers to in `?instance=` (container id, hostname, ...) -> its id. */
+  aliases: ReadonlyMap<string, string>
+  heartbeatTimeoutMs: number
+}
+
+/** The shortest container id prefix a heartbeat's `instance` may use to name its container. */
+export const MIN_ID_PREFIX = 12
+
+/** The matching rule: id (or a 12+ character prefix), name, or a hostname unique in the service. */
+export function matches(
+  instance: string,
+  c: ContainerObservation,
+  hostnameUnique: boolean
+): boolean {
+  return (
+    instance === c.id ||
+    (instance.length >= MIN_ID_PREFIX && c.id.startsWith(instance)) ||
+    instance === c.name ||
+    (hostnameUnique && instance === c.hostname)
+  )
+}
+
+export function serviceSettings(
+  name: string,
+  containers: readonly ContainerObservation[],
+  ctx: ServiceContext
+): ServiceSettings {
+  const dockerEnabled = ctx.docker.state !== 'disabled'
+  return resolveServiceSettings(name, containers, ctx.awaitedAsJobs, ctx.config, dockerEnabled)
+}
+
+/** The container a heartbeat speaks for, if any. */
+function containerOf(
+  hb: HeartbeatObservation,
+  containers: readonly ContainerObservation[],
+  hostnames: ReadonlyMap<string, number>
+): ContainerObservation | undefined {
+  const found = containers.find((c) =>
+    matches(hb.instance, c, c.hostname !== null && hostnames.get(c.hostname) === 1)
+  )
+  if (found) return found
+  // A sender that does not name its instance speaks for the service's only container.
+  return hb.instance === 'default' && containers.length === 1 ? containers[0] : undefined
+}
+
+function hostnameCounts(containers: readonly ContainerObservation[]): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const c of containers)
+    if (c.hostname) counts.set(c.hostname, (counts.get(c.hostname) ?? 0) + 1)
+  return counts
+}
+
+/** The instance's verdict is the worst of its parts; on a tie, the first part speaks. */
+function merge(parts: Verdict[]): Verdict {
+  let result = parts[0] ?? verdict('unknown', 'no observations')
+  for (const p of parts.slice(1)) if (rank(p.status) > rank(result.status)) result = p
+  return { ...result, until: earliest(...parts.map((p) => p.until)) }
+}
+
+interface Built {
+  instance: JudgedInstance
+  until: number | null
+  /** For jobs: which instance is the most recent run. */
+  startedOrSeenAt: number
+  job: JobJudgement | null
+}
+
+/** The parts every instance of one service is judged with. */
+interface Judging {
+  settings: ServiceSettings
+  ctx: ServiceContext
+  now: number
+}
+
+function judgeContainerInstance(
+  c: ContainerObservation,
+  hb: HeartbeatObservation | null,
+  j: Judging
+): Built {
+  const { settings, ctx, now } = j
+  const timeoutMs = settings.heartbeatTimeoutMs
+  const parts: Verdict[] = [ctx.stale ?? judgeContainer(c, settings, ctx.config, now)]
+  let heartbeat: JudgedInstance['heartbeat'] = null
+  if (hb) {
+    parts.push(judgeHeartbeat(hb, timeoutMs, now))
+    heartbeat = { last: hb, timeoutMs }
+  } else if (settings.heartbeatExpected && c.state === 'running') {
+    const graceStart = Math.max(ctx.bridgeStartedAt, c.startedAt ?? 0)
+    parts.push(judgeMissingHeartbeat(graceStart, ctx.config.startupGraceMs, now))
+    heartbeat = { last: null, timeoutMs }
+  }
+  const v = merge(parts)
+  let job: JobJudgement | null = null
+  if (settings.kind === 'job') {
+    job = { state: ctx.stale ? 'unknown' : jobStateOf(c), exitCode: c.exitCode }
+  }
+  // The instance shows its recent restarts: the count changes when one ages out, whatever state.
+  const restarts = recentRestarts(c, ctx.config, now)
+  return {
+    instance: {
+      id: c.name,
+      host: ctx.config.bridgeName,
+      status: v.status,
+      message: v.message,
+      container: c,
+      recentRestarts: restarts.count,
+      heartbeat,
+    },
+    until: earliest(v.until, restarts.agesOutAt),
+    startedOrSeenAt: c.createdAt ?? c.startedAt ?? 0,
+    job,
+  }
+}
+
+/** A job's own report of its end, or `running` while it reports without one. */
+function jobStateOfReport(hb: HeartbeatObservation): JobJudgement['state'] {
+  if (hb.reported === 'succeeded' || hb.reported === 'failed') return hb.reported
+  return 'running'
+}
+
+/** A heartbeat that matched no container: an instance of its own. */
+function judgeReportedInstance(hb: HeartbeatObservation, j: Judging): Verdict {
+  const v = judgeHeartbeat(hb, j.settings.heartbeatTimeoutMs, j.now)
+  // A job that reports without a final status is still running.
+  if (j.settings.kind === 'job' && v.status === 'healthy' && hb.reported === 'healthy') {
+    return verdict('starting', 'running', v.until)
+  }
+  return v
+}
+
+function judgeHeartbeatInstance(
+  hb: HeartbeatObservation,
+  j: Judging,
+  forgetUntil: number | null
+): Built {
+  const v = judgeReportedInstance(hb, j)
+  return {
+    instance: {
+      id: hb.instance,
+      host: j.ctx.config.bridgeName,
+      status: v.status,
+      message: v.message,
+      container: null,
+      recentRestarts: 0,
+      heartbeat: { last: hb, timeoutMs: j.settings.heartbeatTimeoutMs },
+    },
+    until: earliest(v.until, forgetUntil),
+    startedOrSeenAt: hb.receivedAt,
+    job: j.settings.kind === 'job' ? { state: jobStateOfReport(hb), exitCode: null } : null,
+  }
+}
+
+function byId(a: Built, b: Built): number {
+  const x = a.instance.id
+  const y = b.instance.id
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+function buildInstances(
+  containers: readonly ContainerObservation[],
+  heartbeats: readonly HeartbeatObservation[],
+  j: Judging,
+  aliases: Map<string, string>,
+  forget: string[]
+): Built[] {
+  const hostnames = hostnameCounts(containers)
+  const matched = new Map<string, HeartbeatObservation>()
+  const unmatched: HeartbeatObservation[] = []
+  for (const hb of heartbeats) {
+    const c = containerOf(hb, containers, hostnames)
+    if (!c) {
+      unmatched.push(hb)
+      continue
+    }
+    aliases.set(hb.instance, c.name)
+    const prev = matched.get(c.id)
+    if (!prev || hb.receivedAt > prev.receivedAt) matched.set(c.id, hb)
+  }
+  const built: Built[] = []
+  for (const c of containers) {
+    for (const alias of [c.name, c.id, c.hostname]) if (alias) aliases.set(alias, c.name)
+    built.push(judgeContainerInstance(c, matched.get(c.id) ?? null, j))
+  }
+  for (const hb of unmatched) {
+    const until = forgetAt(hb, j.settings.heartbeatTimeoutMs)
+    if (until !== null && j.now >= until) {
+      forget.push(hb.instance)
+      continue
+    }
+    aliases.set(hb.instance, hb.instance)
+    built.push(judgeHeartbeatInstance(hb, j, until))
+  }
+  return built.sort(byId)
+}
+
+function rollUpService(instances: readonly JudgedInstance[]): Verdict {
+  const n = instances.length
+  const only = instances[0]
+  if (n === 1 && only) return verdict(only.status, only.message)
+  const count = (pred: (s: Status) => boolean) => instances.filter((i) => pred(i.status)).length
+  const bad = (s: Status) => s === 'unhealthy' || s === 'unknown'
+  const healthy = count((s) => s === 'healthy')
+  const broken = count(bad)
+  const starting = count((s) => s === 'starting')
+  if (healthy === n) return verdict('healthy', `all ${n} instances healthy`)
+  const firstOf = (pred: (s: Status) => boolean) => instances.find((i) => pred(i.status))
+  if (broken === 0 && starting > 0) {
+    return verdict(
+      'starting',
+      `${starting} of ${n} instances starting: ${firstOf((s) => s === 'starting')?.message ?? ''}`
+    )
+  }
+  const worst = worstOf(instances.map((i) => i.status))
+  const example = firstOf((s) => s === worst)?.message ?? ''
+  if (healthy > 0 && broken > 0) {
+    return verdict('degraded', `${broken} of ${n} instances ${worst}: ${example}`)
+  }
+  return verdict(worst, `${count((s) => s === worst)} of ${n} instances ${worst}: ${example}`)
+}
+
+/** A service with no instance: expected heartbeats, a missing container, or nothing to go on. */
+function judgeEmptyService(settings: ServiceSettings, ctx: ServiceContext, now: number): Verdict {
+  if (settings.heartbeatExpected) {
+    return judgeMissingHeartbeat(ctx.bridgeStartedAt, ctx.config.startupGraceMs, now)
+  }
+  if (ctx.docker.state !== 'disabled') {
+    if (ctx.stale) return ctx.stale
+    if (!ctx.docker.synced) return verdict('starting', 'waiting for the first Docker sync')
+    return verdict(
+      'unhealthy',
+      `no container in compose project ${ctx.docker.project ?? ''}`.trimEnd()
+    )
+  }
+  return verdict('unknown', 'not observed: no container source, and no heartbeat expected')
+}
+
+/** One service, from its own containers (one-off containers already left out) and heartbeats. */
+export function judgeService(
+  name: string,
+  containers: readonly ContainerObservation[],
+  heartbeats: readonly HeartbeatObservation[],
+  ctx: ServiceContext,
+  now: number
+): ServiceJudgement {
+  const settings = serviceSettings(name, containers, ctx)
+  const aliases = new Map<string, string>()
+  const forget: string[] = []
+  const timeoutMs = settings.heartbeatTimeoutMs
+  const none = { service: null, until: null, forget, aliases, heartbeatTimeoutMs: timeoutMs }
+  if (settings.ignored) return none
+  const built = buildInstances(containers, heartbeats, { settings, ctx, now }, aliases, forget)
+  if (built.length === 0 && containers.length === 0 && ctx.config.services[name] === undefined) {
+    return none
+  }
+  let until = earliest(...built.map((b) => b.until))
+  let v: Verdict
+  let job: JobJudgement | null = null
+  if (built.length === 0) {
+    v = judgeEmptyService(settings, ctx, now)
+    until = earliest(until, v.until)
+    if (settings.kind === 'job') {
+      job = { state: v.status === 'unknown' ? 'unknown' : 'pending', exitCode: null }
+    }
+  } else if (settings.kind === 'job') {
+    // A job's status is the status of its most recent run.
+    const latest = built.reduce((a, b) => (b.startedOrSeenAt > a.startedOrSeenAt ? b : a))
+    v = verdict(latest.instance.status, latest.instance.message)
+    job = latest.job
+  } else {
+    v = rollUpService(built.map((b) => b.instance))
+  }
+  return {
+    service: {
+      name,
+      status: v.status,
+      kind: settings.kind,
+      critical: settings.critical,
+      message: v.message,
+      dependsOn: settings.dependsOn,
+      impactedBy: [],
+      job,
+      instances: built.map((b) => b.instance),
+    },
+    until,
+    forget,
+    aliases,
+    heartbeatTimeoutMs: timeoutMs,
+  }
+}
+
+/**
+ * The status of the instance a just-received heartbeat belongs to, by the same rules the
+ * document uses (matched with its container and merged, or an instance of its own), so the
+ * `202` answer agrees with what `GET /health` says about that instance.
+ */
+export function judgeReport(
+  hb: HeartbeatObservation,
+  containers: readonly ContainerObservation[],
+  settings: ServiceSettings,
+  ctx: ServiceContext,
+  now: number
+): Verdict {
+  const j: Judging = { settings, ctx, now }
+  const c = containerOf(hb, containers, hostnameCounts(containers))
+  if (!c) return judgeReportedInstance(hb, j)
+  const built = judgeContainerInstance(c, hb, j)
+  return verdict(built.instance.status, built.instance.message, built.until)
+}

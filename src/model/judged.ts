@@ -1,0 +1,45 @@
+/**
+ * What the model returns: judged instances and services in the model's own terms (epoch ms,
+ * observations by reference). `src/render/` turns them into the wire document; the model never
+ * builds wire shapes, so a change of the JSON format does not ripple into the judgement.
+ */
+import type { ContainerObservation, HeartbeatObservation } from './observations.js'
+import type { Status } from './status.js'
+
+export const JOB_STATES = ['pending', 'running', 'succeeded', 'failed', 'unknown'] as const
+export type JobState = (typeof JOB_STATES)[number]
+
+export interface JobJudgement {
+  state: JobState
+  exitCode: number | null
+}
+
+export interface JudgedInstance {
+  /** The instance's id in the document: the container name, or the heartbeat's instance. */
+  id: string
+  /** BRIDGE_NAME of the bridge that observed it. */
+  host: string
+  status: Status
+  message: string
+  /** The container behind the instance, and its restarts within CRASHLOOP_WINDOW now. */
+  container: ContainerObservation | null
+  recentRestarts: number
+  /**
+   * Heartbeat side: `last` is the latest report, null while one is expected but none came.
+   * The whole part is null when the instance neither reports nor is expected to.
+   */
+  heartbeat: { last: HeartbeatObservation | null; timeoutMs: number } | null
+}
+
+export interface JudgedService {
+  name: string
+  status: Status
+  kind: 'service' | 'job'
+  critical: boolean
+  message: string
+  dependsOn: readonly string[]
+  /** Unhealthy services this one depends on, directly or transitively (the stack's part). */
+  impactedBy: readonly string[]
+  job: JobJudgement | null
+  instances: readonly JudgedInstance[]
+}
