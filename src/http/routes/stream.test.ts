@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { T0, s } from '../../../test/helpers/builders.js'
@@ -6,7 +7,12 @@ import { createApp } from '../../app.js'
 import { SseParser, type SseEvent } from '../../client/sse.js'
 import { loadConfig } from '../../config/config.js'
 import { HealthStore } from '../../store/health-store.js'
-import { healthDocumentSchema } from '../../wire/health-document.js'
+import { applyDelta } from '../../client/delta.js'
+import {
+  healthDeltaSchema,
+  healthDocumentSchema,
+  type HealthDocument,
+} from '../../wire/health-document.js'
 
 import { StreamHub, type StreamHubOptions, type StreamSource } from '../../stream/hub.js'
 
@@ -72,7 +78,8 @@ function setup(env: Record<string, string> = {}, hubOpts: Partial<StreamHubOptio
     // The store re-judges on the next turn of the event loop.
     await vi.advanceTimersByTimeAsync(0)
   }
-  const open = (headers: Record<string, string> = {}) => app.request('/health/stream', { headers })
+  const open = (headers: Record<string, string> = {}, query = '') =>
+    app.request(`/health/stream${query}`, { headers })
   return { app, store, hub, beat, open, lines, subscriptions: () => subscriptions }
 }
 
@@ -104,10 +111,10 @@ describe('GET /health/stream', () => {
     await stream.cancel()
   })
 
-  it('sends one event per change, deadline-driven flips included, and none when nothing drawn changed', async () => {
+  it('with ?full=1 sends the whole document on every change, deadline-driven flips included, and none when nothing drawn changed', async () => {
     const { beat, open } = setup()
     await beat({ service: 'api' })
-    const stream = sse(await open())
+    const stream = sse(await open({}, '?full=1'))
     while (stream.events.length < 1) await stream.read()
 
     // Heartbeats that change no status (only lastSeenAt) send nothing, even after the
@@ -126,7 +133,11 @@ describe('GET /health/stream', () => {
     await vi.advanceTimersByTimeAsync(1)
     while (stream.events.length < 3) await stream.read()
     const flipped = healthDocumentSchema.parse(JSON.parse(stream.events[2]?.data ?? ''))
-    expect(flipped.services.find((x) => x.name === 'api')?.status).toBe('unhealthy')
+    expect(flipped.services.map((x) => [x.name, x.status])).toEqual([
+      ['api', 'unhealthy'],
+      ['db', 'unhealthy'],
+    ])
+    expect(stream.events.map((e) => e.event)).toEqual(['health', 'health', 'health'])
     expect(new Set(stream.events.map((e) => e.id)).size).toBe(3)
     await stream.cancel()
   })
@@ -155,12 +166,12 @@ describe('GET /health/stream', () => {
     await stale.cancel()
   })
 
-  it('writes a keep-alive comment every 15 s on a quiet stream', async () => {
+  it('writes a keep-alive comment every 5 s on a quiet stream', async () => {
     const { open } = setup()
     const stream = sse(await open())
     while (stream.events.length < 1) await stream.read()
     expect(stream.raw()).not.toContain(': keep-alive')
-    await vi.advanceTimersByTimeAsync(s(15))
+    await vi.advanceTimersByTimeAsync(s(5))
     await stream.read()
     expect(stream.raw()).toContain(': keep-alive\n\n')
     await stream.cancel()
@@ -260,4 +271,170 @@ describe('GET /health/stream', () => {
     expect(bad.status).toBe(400)
     expect(await bad.json()).toMatchObject({ error: 'invalid_request' })
   })
+})
+
+/**
+ * Without the fields a heartbeat that changes no status moves (lastSeenAt, details, skew) and
+ * checkedAt: the stream sends nothing for those, by design (contract: bookkeeping sends nothing).
+ */
+function drawnOnly(doc: HealthDocument): unknown {
+  return {
+    ...doc,
+    checkedAt: null,
+    services: doc.services.map((svc) => ({
+      ...svc,
+      instances: svc.instances.map((i) => ({
+        ...i,
+        heartbeat: i.heartbeat && {
+          ...i.heartbeat,
+          lastSeenAt: null,
+          details: null,
+          clockSkewSeconds: null,
+        },
+      })),
+    })),
+  }
+}
+
+/** Follows a stream the way a client does: the first document, then every delta applied. */
+async function follower(stream: ReturnType<typeof sse>) {
+  while (stream.events.length === 0) await stream.read()
+  const first = stream.events[0]
+  if (first?.event !== 'health') throw new Error(`first event is ${first?.event ?? 'none'}`)
+  let doc = healthDocumentSchema.parse(JSON.parse(first.data))
+  let applied = 1
+  let at = first.id
+  return {
+    /** Reads and applies events until the client is at `etag`; returns its document. */
+    async catchUp(etag: string | null): Promise<HealthDocument> {
+      while (at !== etag) {
+        while (stream.events.length <= applied) await stream.read()
+        const e = stream.events[applied++]
+        expect(e?.event).toBe('delta')
+        doc = applyDelta(doc, healthDeltaSchema.parse(JSON.parse(e?.data ?? '')))
+        at = e?.id ?? ''
+      }
+      return doc
+    },
+  }
+}
+
+describe('GET /health/stream deltas', () => {
+  it('sends the changed services only, and the names of removed ones', async () => {
+    const { app, beat, open } = setup()
+    await beat({ service: 'api' })
+    await beat({ service: 'db' })
+    const stream = sse(await open())
+    while (stream.events.length < 1) await stream.read()
+
+    await beat({ service: 'db', error: 'disk full' })
+    while (stream.events.length < 2) await stream.read()
+    const changed = healthDeltaSchema.parse(JSON.parse(stream.events[1]?.data ?? ''))
+    expect(stream.events[1]?.event).toBe('delta')
+    expect(changed.services.map((x) => [x.name, x.status])).toEqual([['db', 'unhealthy']])
+    expect(changed.removed).toEqual([])
+    expect(changed.status).toBe('unhealthy')
+    expect(stream.events[1]?.id).toBe((await app.request('/health')).headers.get('etag'))
+
+    expect(
+      (await app.request('/health?service=db&instance=default', { method: 'DELETE' })).status
+    ).toBe(204)
+    await vi.advanceTimersByTimeAsync(0)
+    while (stream.events.length < 3) await stream.read()
+    const gone = healthDeltaSchema.parse(JSON.parse(stream.events[2]?.data ?? ''))
+    expect(gone.services).toEqual([])
+    expect(gone.removed).toEqual(['db'])
+    await stream.cancel()
+  })
+
+  it('catches a client resuming from a recent id up with one delta', async () => {
+    const { app, beat, open } = setup()
+    await beat({ service: 'api' })
+    const first = sse(await open())
+    const client = await follower(first)
+    const had = await client.catchUp(first.events[0]?.id ?? null)
+    const seen = first.events[0]?.id ?? ''
+    await first.cancel()
+
+    // Two changes while it is away: one keeps the stream's hub subscribed, so it remembers them.
+    const other = sse(await open())
+    await other.read()
+    await beat({ service: 'db', error: 'disk full' })
+    await beat({ service: 'api', error: 'broken' })
+    const resumed = sse(await open({ 'last-event-id': seen }))
+    while (resumed.events.length < 1) await resumed.read()
+    expect(resumed.events[0]?.event).toBe('delta')
+    const caughtUp = applyDelta(
+      had,
+      healthDeltaSchema.parse(JSON.parse(resumed.events[0]?.data ?? ''))
+    )
+    expect(caughtUp).toEqual(await (await app.request('/health')).json())
+    await resumed.cancel()
+    await other.cancel()
+  })
+
+  it.each([
+    ['gives exactly GET /health after any sequence of changes', false],
+    [
+      'agrees with GET /health on everything a display draws, bookkeeping-only heartbeats included',
+      true,
+    ],
+  ])(
+    'applied in order to the first document, %s',
+    async (_title, bookkeeping) => {
+      const step = fc.oneof(
+        fc.record({
+          kind: fc.constant('beat' as const),
+          service: fc.constantFrom('api', 'db', 'queue'),
+          instance: fc.constantFrom('a', 'b'),
+          healthy: fc.boolean(),
+        }),
+        fc.record({
+          kind: fc.constant('delete' as const),
+          service: fc.constantFrom('api', 'db', 'queue'),
+          instance: fc.constantFrom('a', 'b'),
+        }),
+        fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: s(40) }) })
+      )
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { maxLength: 25 }), async (steps) => {
+          const { app, beat, open } = setup({ HEARTBEAT_TIMEOUT: '10s' })
+          const stream = sse(await open())
+          const client = await follower(stream)
+          let n = 0
+          const last = new Map<string, 'ok' | 'error'>()
+          for (const st of steps) {
+            const key = `${st.kind === 'advance' ? '' : st.service}/${st.kind === 'advance' ? '' : st.instance}`
+            if (st.kind === 'beat') {
+              // Every beat changes what is drawn (a new error, or healthy after an error), so the
+              // document holds no bookkeeping that the stream, by design, does not send.
+              const healthy = st.healthy && (bookkeeping || last.get(key) !== 'ok')
+              await beat({
+                service: st.service,
+                instance: st.instance,
+                error: healthy ? null : `broken ${++n}`,
+              })
+              last.set(key, healthy ? 'ok' : 'error')
+            } else if (st.kind === 'delete') {
+              last.delete(key)
+              await app.request(`/health?service=${st.service}&instance=${st.instance}`, {
+                method: 'DELETE',
+              })
+              await vi.advanceTimersByTimeAsync(0)
+            } else {
+              await vi.advanceTimersByTimeAsync(st.ms)
+            }
+            const now = await app.request('/health')
+            const have = await client.catchUp(now.headers.get('etag'))
+            const want = (await now.json()) as HealthDocument
+            if (bookkeeping) expect(drawnOnly(have)).toEqual(drawnOnly(want))
+            else expect(have).toEqual(want)
+          }
+          await stream.cancel()
+        }),
+        { seed: 42, numRuns: 40 }
+      )
+    },
+    60_000
+  )
 })
