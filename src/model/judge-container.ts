@@ -122,7 +122,7 @@ export function judgeContainer(
 
 /** The job's lifecycle as the WebUI names it. */
 export function jobStateOf(
-  c: ContainerObservation
+  c: Pick<ContainerObservation, 'state' | 'exitCode'>
 ): 'pending' | 'running' | 'succeeded' | 'failed' {
   switch (c.state) {
     case 'created':

@@ -3,6 +3,7 @@
  * merged), its roll-up, and the instant at which time alone changes any of that. Pure; the
  * store calls it for the services that changed or fell due, and `judge()` for all of them.
  */
+import { clockTime } from './format.js'
 import { jobStateOf, judgeContainer, recentRestarts } from './judge-container.js'
 import { forgetAt, judgeHeartbeat, judgeMissingHeartbeat } from './judge-heartbeat.js'
 import type { JobJudgement, JudgedInstance, JudgedService } from './judged.js'
@@ -11,6 +12,7 @@ import type {
   DockerSourceStatus,
   HeartbeatObservation,
 } from './observations.js'
+import type { RemoteInstance, RemoteService } from './remote.js'
 import { resolveServiceSettings, type ModelConfig, type ServiceSettings } from './settings.js'
 import { rank, worstOf, type Status } from './status.js'
 import { earliest, verdict, type Verdict } from './verdict.js'
@@ -59,13 +61,40 @@ export function matches(
   )
 }
 
+/**
+ * The service's settings: the config file, then what this host sees (labels, depends_on), then
+ * what peers report (on a hub). A job on any host makes it a job; it is critical unless every
+ * host that knows it says otherwise; its dependencies are the union of every host's.
+ */
 export function serviceSettings(
   name: string,
   containers: readonly ContainerObservation[],
-  ctx: ServiceContext
+  ctx: ServiceContext,
+  remotes: readonly RemoteService[] = []
 ): ServiceSettings {
   const dockerEnabled = ctx.docker.state !== 'disabled'
-  return resolveServiceSettings(name, containers, ctx.awaitedAsJobs, ctx.config, dockerEnabled)
+  const local = resolveServiceSettings(
+    name,
+    containers,
+    ctx.awaitedAsJobs,
+    ctx.config,
+    dockerEnabled
+  )
+  if (remotes.length === 0) return local
+  const file = ctx.config.services[name]
+  const localEvidence = containers.length > 0
+  const dependsOn = new Set(local.dependsOn)
+  if (file?.dependsOn === undefined)
+    for (const r of remotes) for (const d of r.dependsOn) dependsOn.add(d)
+  dependsOn.delete(name)
+  return {
+    ...local,
+    kind:
+      file?.role ??
+      (local.kind === 'job' || remotes.some((r) => r.kind === 'job') ? 'job' : 'service'),
+    critical: file?.critical ?? (localEvidence ? local.critical : remotes.some((r) => r.critical)),
+    dependsOn: [...dependsOn].sort(),
+  }
 }
 
 /** The container a heartbeat speaks for, if any. */
@@ -144,6 +173,7 @@ function judgeContainerInstance(
       container: c,
       recentRestarts: restarts.count,
       heartbeat,
+      remote: null,
     },
     until: earliest(v.until, restarts.agesOutAt),
     startedOrSeenAt: c.createdAt ?? c.startedAt ?? 0,
@@ -182,10 +212,63 @@ function judgeHeartbeatInstance(
       container: null,
       recentRestarts: 0,
       heartbeat: { last: hb, timeoutMs: j.settings.heartbeatTimeoutMs },
+      remote: null,
     },
     until: earliest(v.until, forgetUntil),
     startedOrSeenAt: hb.receivedAt,
     job: j.settings.kind === 'job' ? { state: jobStateOfReport(hb), exitCode: null } : null,
+  }
+}
+
+/** A heartbeat sent to the hub for an instance a peer reports: its container's id or name. */
+function remoteOf(
+  hb: HeartbeatObservation,
+  remotes: readonly RemoteService[]
+): RemoteInstance | undefined {
+  for (const r of remotes) {
+    for (const i of r.instances) {
+      const id = i.containerId
+      if (id === null) continue
+      if (
+        hb.instance === id ||
+        (hb.instance.length >= MIN_ID_PREFIX && id.startsWith(hb.instance)) ||
+        hb.instance === i.containerName
+      ) {
+        return i
+      }
+    }
+  }
+  return undefined
+}
+
+function judgeRemoteInstance(
+  i: RemoteInstance,
+  r: RemoteService,
+  hb: HeartbeatObservation | null,
+  j: Judging
+): Built {
+  const parts: Verdict[] = [
+    r.lostSince === null
+      ? verdict(i.status, i.message)
+      : verdict('unknown', `host ${r.peer} unreachable since ${clockTime(r.lostSince)}`),
+  ]
+  if (hb) parts.push(judgeHeartbeat(hb, j.settings.heartbeatTimeoutMs, j.now))
+  const v = merge(parts)
+  const job = i.job && (r.lostSince === null ? i.job : { ...i.job, state: 'unknown' as const })
+  return {
+    instance: {
+      id: i.id,
+      host: i.host,
+      status: v.status,
+      message: v.message,
+      container: null,
+      recentRestarts: 0,
+      heartbeat: hb ? { last: hb, timeoutMs: j.settings.heartbeatTimeoutMs } : null,
+      remote: i,
+    },
+    until: v.until,
+    startedOrSeenAt: i.recency,
+    job: j.settings.kind === 'job' ? (job ?? { state: 'running', exitCode: null }) : null,
   }
 }
 
@@ -198,6 +281,7 @@ function byId(a: Built, b: Built): number {
 function buildInstances(
   containers: readonly ContainerObservation[],
   heartbeats: readonly HeartbeatObservation[],
+  remotes: readonly RemoteService[],
   j: Judging,
   aliases: Map<string, string>,
   forget: string[]
@@ -207,18 +291,25 @@ function buildInstances(
   const unmatched: HeartbeatObservation[] = []
   for (const hb of heartbeats) {
     const c = containerOf(hb, containers, hostnames)
-    if (!c) {
+    const target = c?.id ?? remoteOf(hb, remotes)?.id
+    if (target === undefined) {
       unmatched.push(hb)
       continue
     }
-    aliases.set(hb.instance, c.name)
-    const prev = matched.get(c.id)
-    if (!prev || hb.receivedAt > prev.receivedAt) matched.set(c.id, hb)
+    aliases.set(hb.instance, c?.name ?? target)
+    const prev = matched.get(target)
+    if (!prev || hb.receivedAt > prev.receivedAt) matched.set(target, hb)
   }
   const built: Built[] = []
   for (const c of containers) {
     for (const alias of [c.name, c.id, c.hostname]) if (alias) aliases.set(alias, c.name)
     built.push(judgeContainerInstance(c, matched.get(c.id) ?? null, j))
+  }
+  for (const r of remotes) {
+    for (const i of r.instances) {
+      aliases.set(i.id, i.id)
+      built.push(judgeRemoteInstance(i, r, matched.get(i.id) ?? null, j))
+    }
   }
   for (const hb of unmatched) {
     const until = forgetAt(hb, j.settings.heartbeatTimeoutMs)
@@ -273,29 +364,61 @@ function judgeEmptyService(settings: ServiceSettings, ctx: ServiceContext, now: 
   return verdict('unknown', 'not observed: no container source, and no heartbeat expected')
 }
 
-/** One service, from its own containers (one-off containers already left out) and heartbeats. */
+/** A service no host has an instance of: what this host and the peers say about it. */
+function judgeEmpty(
+  name: string,
+  containers: readonly ContainerObservation[],
+  remotes: readonly RemoteService[],
+  settings: ServiceSettings,
+  ctx: ServiceContext,
+  now: number
+): Verdict {
+  const local =
+    containers.length > 0 || ctx.config.services[name] !== undefined || remotes.length === 0
+  let v = local ? judgeEmptyService(settings, ctx, now) : null
+  for (const r of remotes) {
+    const rv =
+      r.lostSince === null
+        ? verdict(r.status, r.message)
+        : verdict('unknown', `host ${r.peer} unreachable since ${clockTime(r.lostSince)}`)
+    if (v === null || rank(rv.status) > rank(v.status)) v = { ...rv, until: v?.until ?? null }
+  }
+  return v ?? verdict('unknown', 'not observed')
+}
+
+/**
+ * One service, from its own containers (one-off containers already left out) and heartbeats,
+ * and on a hub what its peers report of it.
+ */
 export function judgeService(
   name: string,
   containers: readonly ContainerObservation[],
   heartbeats: readonly HeartbeatObservation[],
   ctx: ServiceContext,
-  now: number
+  now: number,
+  remotes: readonly RemoteService[] = []
 ): ServiceJudgement {
-  const settings = serviceSettings(name, containers, ctx)
+  const settings = serviceSettings(name, containers, ctx, remotes)
   const aliases = new Map<string, string>()
   const forget: string[] = []
   const timeoutMs = settings.heartbeatTimeoutMs
   const none = { service: null, until: null, forget, aliases, heartbeatTimeoutMs: timeoutMs }
   if (settings.ignored) return none
-  const built = buildInstances(containers, heartbeats, { settings, ctx, now }, aliases, forget)
-  if (built.length === 0 && containers.length === 0 && ctx.config.services[name] === undefined) {
+  const j: Judging = { settings, ctx, now }
+  const built = buildInstances(containers, heartbeats, remotes, j, aliases, forget)
+  if (
+    built.length === 0 &&
+    containers.length === 0 &&
+    remotes.length === 0 &&
+    ctx.config.services[name] === undefined
+  ) {
     return none
   }
   let until = earliest(...built.map((b) => b.until))
   let v: Verdict
   let job: JobJudgement | null = null
   if (built.length === 0) {
-    v = judgeEmptyService(settings, ctx, now)
+    v = judgeEmpty(name, containers, remotes, settings, ctx, now)
     until = earliest(until, v.until)
     if (settings.kind === 'job') {
       job = { state: v.status === 'unknown' ? 'unknown' : 'pending', exitCode: null }

@@ -11,9 +11,14 @@ type Rolled = Pick<JudgedService, 'status' | 'critical'>
  * Unhealthy if a critical service is unhealthy; unknown if a critical one is unknown (a blind
  * bridge must not answer 200); degraded if any is degraded, or a non-critical one is unhealthy
  * or unknown; starting if any is starting; else healthy. Until the first Docker sync the picture
- * is incomplete, so the answer is at best `starting`.
+ * is incomplete, so the answer is at best `starting`; on a hub, while any peer is not
+ * following, the picture may be missing a host, so it is at best `degraded`.
  */
-export function overallStatus(services: Iterable<Rolled>, dockerPending: boolean): Status {
+export function overallStatus(
+  services: Iterable<Rolled>,
+  dockerPending: boolean,
+  peersFollowing = true
+): Status {
   let criticalUnhealthy = false
   let criticalUnknown = false
   let degraded = false
@@ -31,6 +36,7 @@ export function overallStatus(services: Iterable<Rolled>, dockerPending: boolean
   else if (criticalUnknown) status = 'unknown'
   else if (degraded) status = 'degraded'
   else if (starting) status = 'starting'
+  if (!peersFollowing) status = worse(status, 'degraded')
   return dockerPending ? worse(status, 'starting') : status
 }
 

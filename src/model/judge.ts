@@ -13,6 +13,7 @@ import type {
   DockerSourceStatus,
   HeartbeatObservation,
 } from './observations.js'
+import type { RemoteService } from './remote.js'
 import { servicesAwaitedAsJobs, type ModelConfig } from './settings.js'
 import type { Status } from './status.js'
 import { earliest } from './verdict.js'
@@ -22,6 +23,10 @@ export interface Observations {
   heartbeats: Iterable<HeartbeatObservation>
   docker: DockerSourceStatus
   bridgeStartedAt: number
+  /** On a hub: per service, what the peers report of it. */
+  remotes?: ReadonlyMap<string, readonly RemoteService[]>
+  /** On a hub: whether every peer is following; if not, the overall is at best degraded. */
+  peersFollowing?: boolean
 }
 
 export interface Judgement {
@@ -68,6 +73,7 @@ export function judge(obs: Observations, config: ModelConfig, now: number): Judg
     ...containersByService.keys(),
     ...heartbeatsByService.keys(),
     ...Object.keys(config.services),
+    ...(obs.remotes?.keys() ?? []),
   ])
   let nextDeadline = staleness.until
   const services: JudgedService[] = []
@@ -80,7 +86,8 @@ export function judge(obs: Observations, config: ModelConfig, now: number): Judg
       containersByService.get(name) ?? [],
       heartbeatsByService.get(name) ?? [],
       ctx,
-      now
+      now,
+      obs.remotes?.get(name) ?? []
     )
     for (const instance of judged.forget) forget.push(heartbeatKey(name, instance))
     if (judged.service === null) continue
@@ -93,7 +100,7 @@ export function judge(obs: Observations, config: ModelConfig, now: number): Judg
   const withImpact = services.map((s) => ({ ...s, impactedBy: impactOf(s.name, byName) }))
   const dockerPending = obs.docker.state !== 'disabled' && !obs.docker.synced
   return {
-    status: overallStatus(withImpact, dockerPending),
+    status: overallStatus(withImpact, dockerPending, obs.peersFollowing ?? true),
     services: withImpact,
     nextDeadline,
     forget,

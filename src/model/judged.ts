@@ -4,6 +4,7 @@
  * builds wire shapes, so a change of the JSON format does not ripple into the judgement.
  */
 import type { ContainerObservation, HeartbeatObservation } from './observations.js'
+import type { RemoteInstance } from './remote.js'
 import type { Status } from './status.js'
 
 export const JOB_STATES = ['pending', 'running', 'succeeded', 'failed', 'unknown'] as const
@@ -29,6 +30,8 @@ export interface JudgedInstance {
    * The whole part is null when the instance neither reports nor is expected to.
    */
   heartbeat: { last: HeartbeatObservation | null; timeoutMs: number } | null
+  /** On a hub: the instance as a peer reported it (status and message may be the hub's). */
+  remote: RemoteInstance | null
 }
 
 export interface JudgedService {

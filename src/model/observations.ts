@@ -108,3 +108,22 @@ export interface HeartbeatObservation {
   /** Remote address of the sender, when known. */
   remoteAddress: string | null
 }
+
+export type PeerState = 'connecting' | 'syncing' | 'following' | 'disconnected'
+
+/** What the source following one peer bridge says about it; shown under `bridge.sources.peers`. */
+export interface PeerStatus {
+  name: string
+  url: string
+  state: PeerState
+  /** Epoch ms of the last event (or keep-alive) received from the peer. */
+  lastEventAt: number | null
+  /** Epoch ms since when the peer is unheard; null while following. Drives PEER_STALE_AFTER. */
+  unreachableSince: number | null
+  /** Why it is not following (`401 unauthorized`, `invalid document: ...`); never a token. */
+  detail: string | null
+  /** Whether a whole document was ever received from it. */
+  synced: boolean
+  /** Epoch ms of the first attempt to reach it (readiness waits PEER_STALE_AFTER from there). */
+  triedSince: number
+}

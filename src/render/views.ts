@@ -8,12 +8,15 @@ import type {
   ContainerObservation,
   DockerSourceStatus,
   HeartbeatObservation,
+  PeerStatus,
 } from '../model/observations.js'
 import type {
+  BridgeView,
   DockerPart,
   HealthDocument,
   HeartbeatPart,
   InstanceView,
+  PeerSourceView,
   ServiceView,
 } from '../wire/health-document.js'
 
@@ -74,6 +77,21 @@ function heartbeatPart(hb: HeartbeatObservation | null, timeoutMs: number): Hear
 }
 
 export function instanceView(i: JudgedInstance): InstanceView {
+  if (i.remote !== null) {
+    // The peer's object, validated when it arrived; the hub's judgement and id on top.
+    const peer = i.remote.view as InstanceView
+    return {
+      ...peer,
+      id: i.id,
+      host: i.host,
+      status: i.status,
+      message: i.message,
+      heartbeat:
+        i.heartbeat === null
+          ? peer.heartbeat
+          : heartbeatPart(i.heartbeat.last, i.heartbeat.timeoutMs),
+    }
+  }
   return {
     id: i.id,
     host: i.host,
@@ -120,4 +138,21 @@ export function dockerSourceView(
     unreachableSince: iso(d.unreachableSince),
     detail: d.detail,
   }
+}
+
+export function peerSourceView(p: PeerStatus): PeerSourceView {
+  return {
+    name: p.name,
+    url: p.url,
+    state: p.state,
+    lastEventAt: iso(p.lastEventAt),
+    unreachableSince: iso(p.unreachableSince),
+    detail: p.detail,
+  }
+}
+
+/** What a display draws of the sources (their states), for the document's ETag. */
+export function drawnSources(bridge: BridgeView): string {
+  const peers = bridge.sources.peers.map((p) => `${p.name}=${p.state}`).join(',')
+  return `${bridge.sources.docker.state}|${peers}`
 }

@@ -1,4 +1,5 @@
-import type { ContainerObservation, DockerSourceStatus } from '../model/observations.js'
+import type { ContainerObservation, DockerSourceStatus, PeerStatus } from '../model/observations.js'
+import type { HealthDelta, HealthDocument } from '../wire/health-document.js'
 
 /**
  * A long-lived producer of observations (the Docker engine today). `main.ts` starts every
@@ -27,4 +28,13 @@ export interface ContainerSink {
   removeContainer(id: string): void
   /** The source's own state (connecting, following, ...). */
   setDockerStatus(status: DockerSourceStatus): void
+}
+
+/** Where a hub's peer sources deliver what each peer bridge serves (validated already). */
+export interface PeerSink {
+  /** The peer's whole document: its first, or one sent because it could not continue. */
+  replacePeerDocument(peer: string, doc: HealthDocument): void
+  /** One `event: delta` of the peer's stream, in order. */
+  applyPeerDelta(peer: string, delta: HealthDelta): void
+  setPeerStatus(status: PeerStatus): void
 }

@@ -25,6 +25,7 @@ import {
   type ContainerObservation,
   type DockerSourceStatus,
   type HeartbeatObservation,
+  type PeerStatus,
   type ReportedStatus,
 } from '../model/observations.js'
 import type { ModelConfig } from '../model/settings.js'
@@ -32,10 +33,11 @@ import { httpStatusOf, type Status } from '../model/status.js'
 import { earliest } from '../model/verdict.js'
 import { assembleDelta, assembleDocument, encodeHeader, type Bytes } from '../render/document.js'
 import { documentEtag } from '../render/etag.js'
-import { dockerSourceView } from '../render/views.js'
-import type { ContainerSink } from '../sources/source.js'
+import { dockerSourceView, drawnSources, peerSourceView } from '../render/views.js'
+import type { ContainerSink, PeerSink } from '../sources/source.js'
 import type {
   BridgeView,
+  HealthDelta,
   HealthDocument,
   InstanceView,
   ServiceView,
@@ -45,17 +47,23 @@ import type {
 import { DeadlineQueue } from './deadlines.js'
 import { DEFAULT_HISTORY, History, type HistoryOptions } from './history.js'
 import { ObservationIndex } from './observations.js'
+import { PeerCopies } from './peers.js'
 import { FlushScheduler } from './scheduler.js'
 import { ServiceEntries } from './service-entries.js'
 import { recordTransitions } from './transitions.js'
 
 /** How often heartbeat bookkeeping that changes no status may reach the document. */
 export const BOOKKEEPING_INTERVAL_MS = 1000
-/** The deadline key of Docker staleness (service names cannot start with `#`). */
+/** Deadline keys of stack-wide instants (service names cannot start with `#`). */
 const DOCKER_STALE_KEY = '#docker-stale'
+const PEER_LOST_KEY = '#peer-lost:'
 
 export interface StoreConfig extends ModelConfig {
   maxInstances: number
+  /** PEERS: the bridges this one (a hub) follows; empty or absent on a plain bridge. */
+  peers?: readonly { name: string; url: string }[]
+  /** PEER_STALE_AFTER: a peer unheard this long is lost, its instances unknown. */
+  peerStaleAfterMs?: number
 }
 
 export interface HealthStoreDeps {
@@ -114,8 +122,11 @@ function lazily<T>(build: () => T): () => T {
   }
 }
 
-export class HealthStore implements ContainerSink {
+export class HealthStore implements ContainerSink, PeerSink {
   private readonly index = new ObservationIndex()
+  private readonly peers: PeerCopies
+  /** Per peer, since when it counted as lost at the last flush (null: not lost). */
+  private readonly peersLost = new Map<string, number | null>()
   private readonly entries = new ServiceEntries()
   private readonly deadlines = new DeadlineQueue()
   /** Services to re-judge this turn, and those whose bookkeeping may wait (never both). */
@@ -135,6 +146,20 @@ export class HealthStore implements ContainerSink {
     this.startedAt = deps.clock.now()
     this.history = new History(deps.history ?? DEFAULT_HISTORY)
     this.log = deps.logger.child({ module: 'store' })
+    this.peers = new PeerCopies(
+      deps.config.bridgeName,
+      (deps.config.peers ?? []).map((p): PeerStatus => ({
+        name: p.name,
+        url: p.url,
+        state: 'connecting',
+        lastEventAt: null,
+        unreachableSince: this.startedAt,
+        detail: null,
+        synced: false,
+        triedSince: this.startedAt,
+      })),
+      deps.config.peerStaleAfterMs ?? 10_000
+    )
     this.scheduler = new FlushScheduler(
       {
         flushUrgent: () => this.flush(false),
@@ -293,6 +318,35 @@ export class HealthStore implements ContainerSink {
     this.markHeader(onlyBookkeeping ? 'lazy' : 'now')
   }
 
+  // ---- PeerSink (the peer sources of a hub) --------------------------------------------------
+
+  /** A peer's whole document (on sync, or when it could not continue from our last event). */
+  replacePeerDocument(peer: string, doc: HealthDocument): void {
+    const touched = new Set<string>()
+    this.peers.replace(peer, doc, touched)
+    this.mark(touched, 'now')
+  }
+
+  applyPeerDelta(peer: string, delta: HealthDelta): void {
+    const touched = new Set<string>()
+    this.peers.apply(peer, delta, touched)
+    this.mark(touched, 'now')
+  }
+
+  setPeerStatus(status: PeerStatus): void {
+    const old = this.peers.setStatus(status)
+    const onlyBookkeeping =
+      old?.state === status.state &&
+      old.unreachableSince === status.unreachableSince &&
+      old.detail === status.detail &&
+      old.synced === status.synced
+    this.markHeader(onlyBookkeeping ? 'lazy' : 'now')
+  }
+
+  peerStatuses(): PeerStatus[] {
+    return this.peers.statuses()
+  }
+
   // ---- lifecycle -----------------------------------------------------------------------------
 
   /** Re-judges everything pending now, bookkeeping included, and returns the document. */
@@ -346,6 +400,7 @@ export class HealthStore implements ContainerSink {
       ...this.index.serviceNames(),
       ...Object.keys(this.deps.config.services),
       ...this.entries.names(),
+      ...this.peers.serviceNames(),
     ])
   }
 
@@ -354,7 +409,19 @@ export class HealthStore implements ContainerSink {
     const taken = new Set(this.urgent)
     this.urgent.clear()
     if (ctxChanged) for (const name of this.allNames()) taken.add(name)
-    for (const key of this.deadlines.popDue(now)) if (key !== DOCKER_STALE_KEY) taken.add(key)
+    for (const key of this.deadlines.popDue(now)) if (!key.startsWith('#')) taken.add(key)
+    // A peer that became lost (or came back): every service it reports is re-judged.
+    for (const status of this.peers.statuses()) {
+      const lostSince = this.peers.lostSince(status, now)
+      this.deadlines.set(
+        `${PEER_LOST_KEY}${status.name}`,
+        lostSince === null ? this.peers.lostAt(status) : null
+      )
+      // Lost since another instant changes the message, not only the status.
+      if (lostSince === (this.peersLost.get(status.name) ?? null)) continue
+      this.peersLost.set(status.name, lostSince)
+      for (const name of this.peers.servicesOf(status.name)) taken.add(name)
+    }
     if (all) for (const name of this.lazy) taken.add(name)
     for (const name of taken) this.lazy.delete(name)
     // Name order, as a from-scratch judgement records transitions.
@@ -384,7 +451,8 @@ export class HealthStore implements ContainerSink {
 
     const status = overallStatus(
       this.entries.judgedServices(),
-      ctx.docker.state !== 'disabled' && !ctx.docker.synced
+      ctx.docker.state !== 'disabled' && !ctx.docker.synced,
+      this.peers.allFollowing()
     )
     this.publish(status, now, drawChanged, removed)
     this.scheduler.flushed(all, now)
@@ -399,7 +467,8 @@ export class HealthStore implements ContainerSink {
       [...(obs?.containers.values() ?? [])],
       [...(obs?.heartbeats.values() ?? [])],
       ctx,
-      now
+      now,
+      this.peers.size === 0 ? [] : this.peers.remotesOf(name, now)
     )
     for (const instance of judged.forget) {
       this.index.deleteHeartbeat(name, instance, new Set())
@@ -429,7 +498,7 @@ export class HealthStore implements ContainerSink {
       sources: {
         docker: dockerSourceView(this.docker),
         heartbeat: { instances: this.index.heartbeatInstances },
-        peers: [],
+        peers: this.peers.statuses().map(peerSourceView),
       },
     }
   }
@@ -448,7 +517,7 @@ export class HealthStore implements ContainerSink {
     const fragments = order.map((e) => e.fragment)
     const views = order.map((e) => e.view)
     const etag = documentEtag(
-      { status, sources: bridge.sources.docker.state },
+      { status, sources: drawnSources(bridge) },
       order.map((e) => e.drawHash)
     )
     const doc = lazily((): HealthDocument => ({ status, checkedAt, bridge, services: views }))

@@ -22,7 +22,13 @@ import type {
 import { DOCKER_DISABLED } from '../../src/model/observations.js'
 import { HealthStore, type StoreConfig } from '../../src/store/health-store.js'
 import type { HistoryOptions } from '../../src/store/history.js'
-import type { HealthDocument } from '../../src/wire/health-document.js'
+import { PeerCopies } from '../../src/store/peers.js'
+import type {
+  HealthDocument,
+  InstanceView,
+  PeerSourceView,
+  ServiceView,
+} from '../../src/wire/health-document.js'
 
 import { fuzzParams } from './settings.js'
 
@@ -34,6 +40,8 @@ const CONFIG: StoreConfig = {
   crashloopWindowMs: 60_000,
   dockerStaleAfterMs: 3_000,
   maxInstances: 1000,
+  peers: [{ name: 'w2', url: 'http://w2:8080' }],
+  peerStaleAfterMs: 4_000,
   services: {
     db: { critical: true },
     worker: { heartbeat: true, dependsOn: ['db', 'queue'] },
@@ -174,6 +182,104 @@ const op = fc.oneof(
 )
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never
 
+/** What peer w2 may report: its own instances, ones relayed from w3, and echoes of ours. */
+const remoteInstance = fc.record({
+  id: fc.constantFrom('proj-api-1', 'proj-worker-1', 'r1'),
+  host: fc.constantFrom('w2', 'w2', 'w3', 'host-a'),
+  status: fc.constantFrom('healthy', 'healthy', 'unhealthy', 'starting', 'unknown' as const),
+  running: fc.boolean(),
+})
+const remoteService = fc.record({
+  name: fc.constantFrom('api', 'worker', 'seeder', 'remote-only'),
+  kind: fc.constantFrom('service', 'service', 'job' as const),
+  critical: fc.boolean(),
+  dependsOn: fc.subarray(['db', 'queue', 'api']),
+  instances: fc.uniqueArray(remoteInstance, { maxLength: 3, selector: (i) => `${i.id}@${i.host}` }),
+})
+type RemoteSpec = typeof remoteService extends fc.Arbitrary<infer T> ? T : never
+const peerOp = fc.oneof(
+  fc.record({
+    kind: fc.constant('peer-doc' as const),
+    services: fc.uniqueArray(remoteService, { maxLength: 3, selector: (x) => x.name }),
+  }),
+  fc.record({
+    kind: fc.constant('peer-delta' as const),
+    services: fc.uniqueArray(remoteService, { maxLength: 2, selector: (x) => x.name }),
+    removed: fc.subarray(['api', 'worker', 'seeder', 'remote-only']),
+  }),
+  fc.record({
+    kind: fc.constant('peer-state' as const),
+    state: fc.constantFrom('following', 'disconnected', 'connecting' as const),
+    downAgo: fc.integer({ min: 0, max: 6000 }),
+  })
+)
+type PeerOp = typeof peerOp extends fc.Arbitrary<infer T> ? T : never
+const anyOp = fc.oneof({ weight: 5, arbitrary: op }, { weight: 1, arbitrary: peerOp })
+
+function serviceOf(spec: RemoteSpec, now: number): ServiceView {
+  const at = new Date(now).toISOString()
+  const instances = spec.instances.map((i): InstanceView => ({
+    id: i.id,
+    host: i.host,
+    status: i.status,
+    message: `${i.status} on ${i.host}`,
+    docker: {
+      containerId: `${i.id}-${i.host}`.padEnd(64, '0'),
+      name: i.id,
+      state: i.running ? 'running' : 'exited',
+      health: 'none',
+      failingStreak: 0,
+      exitCode: i.running ? null : 0,
+      oomKilled: false,
+      restartCount: 0,
+      recentRestarts: 0,
+      startedAt: at,
+      finishedAt: null,
+      lastProbeOutput: null,
+    },
+    heartbeat: null,
+  }))
+  return {
+    name: spec.name,
+    status: instances[0]?.status ?? 'unhealthy',
+    kind: spec.kind,
+    critical: spec.critical,
+    message: instances.length === 0 ? 'no container in compose project proj' : 'as judged on w2',
+    since: at,
+    flapping: false,
+    dependsOn: spec.dependsOn,
+    impactedBy: [],
+    job: spec.kind === 'job' ? { state: 'running', exitCode: null } : null,
+    instances,
+  }
+}
+
+function peerDocument(services: ServiceView[], now: number): HealthDocument {
+  const at = new Date(now).toISOString()
+  const peers: PeerSourceView[] = []
+  return {
+    status: 'healthy',
+    checkedAt: at,
+    bridge: {
+      name: 'w2',
+      version: 't',
+      startedAt: at,
+      sources: {
+        docker: {
+          state: 'following',
+          project: 'proj',
+          lastEventAt: null,
+          unreachableSince: null,
+          detail: null,
+        },
+        heartbeat: { instances: 0 },
+        peers,
+      },
+    },
+    services: [...services].sort((a, b) => (a.name < b.name ? -1 : 1)),
+  }
+}
+
 function containerOf(spec: ContainerSpec, now: number): ContainerObservation {
   const slot = SLOTS[spec.slot] ?? SLOTS[0]
   const startedAt = now - spec.startedAgo
@@ -216,6 +322,7 @@ function containerOf(spec: ContainerSpec, now: number): ContainerObservation {
 
 /** Fields that may lag by up to a second (bookkeeping) when a read does not settle. */
 function drawn(doc: HealthDocument): unknown {
+  const { docker, peers } = doc.bridge.sources
   return {
     ...doc,
     checkedAt: null,
@@ -223,7 +330,8 @@ function drawn(doc: HealthDocument): unknown {
       ...doc.bridge,
       sources: {
         ...doc.bridge.sources,
-        docker: { ...doc.bridge.sources.docker, lastEventAt: null },
+        docker: { ...docker, lastEventAt: null },
+        peers: peers.map((p) => ({ ...p, lastEventAt: null })),
       },
     },
     services: doc.services.map((s) => ({
@@ -241,12 +349,23 @@ function drawn(doc: HealthDocument): unknown {
   }
 }
 
-function run(ops: readonly Op[]): void {
+function run(ops: readonly (Op | PeerOp)[]): void {
   let now = T0
   const clock = { now: () => now }
   const { logger } = memoryLogger('silent')
   const store = new HealthStore({ config: CONFIG, clock, logger, version: 't', history: HISTORY })
-  const reference = new FromScratch(CONFIG, logger, 't', HISTORY)
+  const peerStatus = {
+    name: 'w2',
+    url: 'http://w2:8080',
+    state: 'connecting' as const,
+    lastEventAt: null,
+    unreachableSince: T0,
+    detail: null,
+    synced: false,
+    triedSince: T0,
+  }
+  const copies = new PeerCopies(CONFIG.bridgeName, [peerStatus], CONFIG.peerStaleAfterMs ?? 0)
+  const reference = new FromScratch(CONFIG, logger, 't', HISTORY, copies)
   // The reference's own copy of the observations, kept by the rules the store promises.
   const containers = new Map<string, ContainerObservation>()
   const heartbeats = new Map<string, HeartbeatObservation>()
@@ -334,6 +453,38 @@ function run(ops: readonly Op[]): void {
         case 'advance':
           now += o.ms
           break
+        case 'peer-doc': {
+          const doc = peerDocument(
+            o.services.map((x) => serviceOf(x, now)),
+            now
+          )
+          store.replacePeerDocument('w2', doc)
+          copies.replace('w2', doc, new Set())
+          break
+        }
+        case 'peer-delta': {
+          const changed = o.services.map((x) => serviceOf(x, now))
+          const removed = o.removed.filter((n) => !changed.some((c) => c.name === n))
+          const { status, checkedAt, bridge } = peerDocument([], now)
+          const delta = { status, checkedAt, bridge, services: changed, removed }
+          store.applyPeerDelta('w2', delta)
+          copies.apply('w2', delta, new Set())
+          break
+        }
+        case 'peer-state': {
+          const following = o.state === 'following'
+          const status = {
+            ...peerStatus,
+            state: o.state,
+            lastEventAt: now,
+            unreachableSince: following ? null : now - o.downAgo,
+            synced: true,
+            detail: following ? null : 'connection refused',
+          }
+          store.setPeerStatus(status)
+          copies.setStatus(status)
+          break
+        }
         case 'read': {
           const got = o.settle ? store.settle() : store.current()
           const want = reference.render(
@@ -368,7 +519,7 @@ function run(ops: readonly Op[]): void {
 describe('the incremental store equals a from-scratch judgement', () => {
   it('after any sequence of observations, clock advances and reads', () => {
     fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (ops) => {
+      fc.property(fc.array(anyOp, { minLength: 1, maxLength: 60 }), (ops) => {
         run([...ops, { kind: 'read', settle: false }, { kind: 'read', settle: true }])
       }),
       fuzzParams(300)

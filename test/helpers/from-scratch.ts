@@ -7,9 +7,15 @@ import type { Logger } from '../../src/logger.js'
 import { judge, type Observations } from '../../src/model/judge.js'
 import type { JudgedService } from '../../src/model/judged.js'
 import { documentEtag, serviceDrawHash } from '../../src/render/etag.js'
-import { dockerSourceView, serviceView } from '../../src/render/views.js'
+import {
+  dockerSourceView,
+  drawnSources,
+  peerSourceView,
+  serviceView,
+} from '../../src/render/views.js'
 import type { StoreConfig } from '../../src/store/health-store.js'
 import { History, type HistoryOptions } from '../../src/store/history.js'
+import type { PeerCopies } from '../../src/store/peers.js'
 import { recordTransitions } from '../../src/store/transitions.js'
 import type { HealthDocument } from '../../src/wire/health-document.js'
 
@@ -29,13 +35,23 @@ export class FromScratch {
     private readonly config: StoreConfig,
     private readonly log: Logger,
     private readonly version: string,
-    history: HistoryOptions
+    history: HistoryOptions,
+    /** On a hub: the reference's own copy of what the peers sent. */
+    private readonly peers: PeerCopies | null = null
   ) {
     this.history = new History(history)
   }
 
   render(obs: Observations, heartbeatInstances: number, now: number): FromScratchResult {
-    const j = judge(obs, this.config, now)
+    const peers = this.peers
+    const remotes = new Map(
+      [...(peers?.serviceNames() ?? [])].map((name) => [name, peers?.remotesOf(name, now) ?? []])
+    )
+    const j = judge(
+      { ...obs, remotes, peersFollowing: peers?.allFollowing() ?? true },
+      this.config,
+      now
+    )
     const next = new Map(j.services.map((s) => [s.name, s]))
     const names = [...new Set([...next.keys(), ...this.previous.keys()])].sort()
     for (const name of names) {
@@ -65,7 +81,7 @@ export class FromScratch {
         sources: {
           docker: dockerSourceView(obs.docker),
           heartbeat: { instances: heartbeatInstances - forgotten.size },
-          peers: [],
+          peers: (this.peers?.statuses() ?? []).map(peerSourceView),
         },
       },
       services,
@@ -74,7 +90,7 @@ export class FromScratch {
       doc,
       body: JSON.stringify(doc),
       etag: documentEtag(
-        { status: doc.status, sources: doc.bridge.sources.docker.state },
+        { status: doc.status, sources: drawnSources(doc.bridge) },
         services.map(serviceDrawHash)
       ),
       forget: j.forget,
