@@ -35,7 +35,7 @@ function jobOf(i: InstanceView): JobJudgement {
   if (i.status === 'unknown') return { state: 'unknown', exitCode: i.docker?.exitCode ?? null }
   if (i.docker) {
     const state = jobStateOf({
-      state: i.docker.state as ContainerState,
+      state: i.docker.state,
       exitCode: i.docker.exitCode,
     })
     return { state, exitCode: i.docker.exitCode }
