@@ -7,7 +7,7 @@
  */
 import { jobStateOf } from '../model/judge-container.js'
 import type { JobJudgement } from '../model/judged.js'
-import type { ContainerState, PeerStatus } from '../model/observations.js'
+import type { PeerStatus } from '../model/observations.js'
 import type { RemoteInstance, RemoteService } from '../model/remote.js'
 import type {
   HealthDelta,
