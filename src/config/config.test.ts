@@ -122,6 +122,79 @@ describe('loadConfig', () => {
   })
 })
 
+describe('several hosts', () => {
+  const ca = join(mkdtempSync(join(tmpdir(), 'hb-ca-')), 'ca.pem')
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
+
+  it('reads BRIDGE_NAME, PEERS, PEER_TOKEN, PEER_STALE_AFTER and PEER_CA_FILE', () => {
+    const config = loadConfig({
+      BRIDGE_NAME: 'hub',
+      PEERS: 'worker-1=http://10.0.0.2:8080/, worker-2=https://w2.example:8443',
+      PEER_TOKEN: 'p'.repeat(24),
+      PEER_STALE_AFTER: '15s',
+      PEER_CA_FILE: ca,
+    })
+    expect(config.bridgeName).toBe('hub')
+    expect(config.peers).toEqual([
+      { name: 'worker-1', url: 'http://10.0.0.2:8080' },
+      { name: 'worker-2', url: 'https://w2.example:8443' },
+    ])
+    expect(config.peerToken).toBe('p'.repeat(24))
+    expect(config.peerStaleAfterMs).toBe(15_000)
+    expect(config.peerCa).toContain('BEGIN CERTIFICATE')
+  })
+
+  it('defaults to no peers, a 10 s stale limit, and the hostname as BRIDGE_NAME', () => {
+    const config = loadConfig({})
+    expect(config.peers).toEqual([])
+    expect(config.peerStaleAfterMs).toBe(10_000)
+    expect(config.bridgeName).toMatch(/^[A-Za-z0-9_.-]{1,64}$/)
+  })
+
+  it.each([
+    ['PEERS', 'worker-1', /PEERS="worker-1": "worker-1": expected comma-separated name=url/],
+    ['PEERS', 'w1=ftp://x', /only http:\/\/ and https:\/\/ peers/],
+    ['PEERS', 'w1=http://a:1,w1=http://b:1', /the name w1 is listed twice/],
+    ['PEERS', 'bad name=http://a:1', /the name must be 1-64 characters/],
+    ['PEERS', 'w1=http://a:1/?x=1', /must not have a query/],
+    ['BRIDGE_NAME', 'has space', /BRIDGE_NAME="has space": expected 1-64 characters/],
+    ['PEER_STALE_AFTER', '200ms', /PEER_STALE_AFTER="200ms": must be at least 1s/],
+  ])('%s=%s is refused with a message that says what to fix', (name, value, message) => {
+    const env = {
+      [name]: value,
+      ...(name === 'PEER_STALE_AFTER' ? { PEER_STALE_AFTER: '200ms' } : {}),
+    }
+    expect(() => loadConfig(env)).toThrow(message)
+  })
+
+  it('refuses a peer URL with credentials without repeating them', () => {
+    let message = ''
+    try {
+      loadConfig({ PEERS: 'w1=http://admin:s3cret@10.0.0.2:8080' })
+    } catch (err) {
+      message = (err as Error).message
+    }
+    expect(message).toMatch(/no credentials in the URL; use PEER_TOKEN/)
+    expect(message).not.toContain('s3cret')
+  })
+
+  it('refuses a peer named like the bridge itself, and an unreadable or non-PEM CA file', () => {
+    expect(() => loadConfig({ BRIDGE_NAME: 'w1', PEERS: 'w1=http://a:1' })).toThrow(
+      /a peer is named w1, this bridge's own BRIDGE_NAME/
+    )
+    expect(() => loadConfig({ PEER_CA_FILE: '/nonexistent/ca.pem' })).toThrow(
+      'PEER_CA_FILE /nonexistent/ca.pem: cannot read (ENOENT)'
+    )
+    const notPem = join(mkdtempSync(join(tmpdir(), 'hb-ca-')), 'x.pem')
+    writeFileSync(notPem, 'hello')
+    expect(() => loadConfig({ PEER_CA_FILE: notPem })).toThrow(/expected PEM certificates/)
+  })
+
+  it('never echoes PEER_TOKEN', () => {
+    expect(() => loadConfig({ PEER_TOKEN: 'short secret' })).toThrow(/PEER_TOKEN="<redacted>"/)
+  })
+})
+
 describe('CONFIG_FILE content', () => {
   it.each([
     ['services:\n  a:\n    role: worker\n', /services\.a\.role: must be "service" or "job"/],

@@ -2,6 +2,7 @@
  * The only module that reads the environment (enforced by lint). Everything else receives the
  * typed `Config` that `loadConfig` returns.
  */
+import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 
 import { z } from 'zod'
@@ -42,6 +43,55 @@ function defaultBridgeName(): string {
     .replace(/[^A-Za-z0-9_.-]/g, '-')
     .slice(0, 64)
   return name === '' ? 'bridge' : name
+}
+
+export interface PeerConfig {
+  /** The peer's BRIDGE_NAME as this hub calls it (`worker-1` in `worker-1=http://...`). */
+  name: string
+  /** Its base URL, e.g. `https://10.0.0.2:8080`, without a trailing slash. */
+  url: string
+}
+
+/** `PEERS=worker-1=http://10.0.0.2:8080,worker-2=https://w2:8443`. */
+const peersSchema = z.string().transform((text, ctx): PeerConfig[] => {
+  const peers: PeerConfig[] = []
+  for (const item of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    const eq = item.indexOf('=')
+    const name = eq === -1 ? '' : item.slice(0, eq).trim()
+    const raw = eq === -1 ? '' : item.slice(eq + 1).trim()
+    const problem = peerProblem(name, raw, peers)
+    if (problem !== null) {
+      // Quote the entry, but never a URL that carries credentials.
+      const shown = /\/\/[^/]*@/.test(raw) ? name : item
+      ctx.addIssue({ code: 'custom', message: `"${shown}": ${problem}` })
+      return z.NEVER
+    }
+    peers.push({ name, url: raw.replace(/\/+$/, '') })
+  }
+  return peers
+})
+
+function peerProblem(name: string, raw: string, earlier: readonly PeerConfig[]): string | null {
+  const expected = 'expected comma-separated name=url, e.g. worker-1=http://10.0.0.2:8080'
+  if (name === '' || raw === '') return expected
+  if (!BRIDGE_NAME_PATTERN.test(name))
+    return `the name must be 1-64 characters: letters, digits, "_", "." or "-"`
+  if (earlier.some((p) => p.name === name)) return `the name ${name} is listed twice`
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return `not a URL (${expected})`
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return 'only http:// and https:// peers'
+  // A token in a URL ends up in logs and in the document's peers list: PEER_TOKEN carries it.
+  if (url.username !== '' || url.password !== '') return 'no credentials in the URL; use PEER_TOKEN'
+  if (url.search !== '' || url.hash !== '') return 'the URL must not have a query or a fragment'
+  return null
 }
 
 /** The environment, as the contract lists it (plus the documented extensions). */
@@ -92,6 +142,10 @@ const envSchema = z.object({
   CONFIG_FILE: z.string().min(1).optional(),
   HEARTBEAT_TOKENS_FILE: z.string().min(1).optional(),
   READ_TOKEN: token.optional(),
+  PEERS: peersSchema.optional(),
+  PEER_TOKEN: token.optional(),
+  PEER_STALE_AFTER: durationSchema({ min: 1000 }).default(10_000),
+  PEER_CA_FILE: z.string().min(1).optional(),
   CORS_ORIGINS: z
     .string()
     .transform((s) =>
@@ -141,6 +195,13 @@ export interface Config {
   /** Per-service heartbeat tokens from HEARTBEAT_TOKENS_FILE; empty when it is unset. */
   serviceTokens: ServiceTokens
   readToken: string | null
+  /** PEERS: the bridges this one (a hub) follows. */
+  peers: readonly PeerConfig[]
+  /** PEER_TOKEN: sent to peers as a bearer token (their READ_TOKEN). Never logged. */
+  peerToken: string | null
+  peerStaleAfterMs: number
+  /** PEER_CA_FILE: PEM certificates trusted for https:// peers, besides Node's own store. */
+  peerCa: string | null
   /** CHECK_SENDER_ADDRESS: refuse a heartbeat sent from another service's container address. */
   checkSenderAddress: boolean
   serverTimeouts: ServerTimeouts
@@ -225,13 +286,34 @@ export function loadConfig(env: Env = process.env): Config {
       }
     }
   }
+  const bridgeName = e.BRIDGE_NAME ?? defaultBridgeName()
+  const peers = e.PEERS ?? []
+  if (peers.some((p) => p.name === bridgeName)) {
+    throw new ConfigError(
+      `invalid configuration: PEERS: a peer is named ${bridgeName}, this bridge's own BRIDGE_NAME; give each bridge its own name`
+    )
+  }
+  let peerCa: string | null = null
+  if (e.PEER_CA_FILE !== undefined) {
+    try {
+      peerCa = readFileSync(e.PEER_CA_FILE, 'utf8')
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error'
+      throw new ConfigError(`PEER_CA_FILE ${e.PEER_CA_FILE}: cannot read (${code})`)
+    }
+    if (!peerCa.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConfigError(
+        `PEER_CA_FILE ${e.PEER_CA_FILE}: expected PEM certificates (-----BEGIN CERTIFICATE-----)`
+      )
+    }
+  }
   if (e.HEADERS_TIMEOUT > e.REQUEST_TIMEOUT) {
     throw new ConfigError(
       `invalid configuration: HEADERS_TIMEOUT=${formatDuration(e.HEADERS_TIMEOUT)}: must not be longer than REQUEST_TIMEOUT (${formatDuration(e.REQUEST_TIMEOUT)})`
     )
   }
   return {
-    bridgeName: e.BRIDGE_NAME ?? defaultBridgeName(),
+    bridgeName,
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
@@ -252,6 +334,10 @@ export function loadConfig(env: Env = process.env): Config {
     heartbeatTokensFile: e.HEARTBEAT_TOKENS_FILE ?? null,
     serviceTokens,
     readToken: e.READ_TOKEN ?? null,
+    peers,
+    peerToken: e.PEER_TOKEN ?? null,
+    peerStaleAfterMs: e.PEER_STALE_AFTER,
+    peerCa,
     checkSenderAddress: e.CHECK_SENDER_ADDRESS,
     serverTimeouts: {
       headersTimeoutMs: e.HEADERS_TIMEOUT,
@@ -269,7 +355,10 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 function redact(name: string, value: string | undefined): string | undefined {
-  return name.endsWith('TOKEN') ? '<redacted>' : value
+  if (name.endsWith('TOKEN')) return '<redacted>'
+  // A URL with user:password@ in PEERS: the error says so without repeating the secret.
+  if (name === 'PEERS' && value !== undefined && /\/\/[^/,]*@/.test(value)) return '<redacted>'
+  return value
 }
 
 /**
