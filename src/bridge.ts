@@ -14,6 +14,7 @@ import type { Config } from './config/config.js'
 import type { Logger } from './logger.js'
 import { createMetrics } from './metrics/metrics.js'
 import { createDockerSource } from './sources/docker/index.js'
+import { createPeerSources } from './sources/peers/index.js'
 import type { HealthSource } from './sources/source.js'
 import { HealthStore } from './store/health-store.js'
 import { VERSION } from './version.js'
@@ -57,6 +58,7 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
     ...(opts.onGiveUp ? { onGiveUp: opts.onGiveUp } : {}),
   })
   if (docker) sources.push(docker)
+  sources.push(...createPeerSources({ config, sink: store, logger, clock }))
 
   // Open event streams never finish on their own: shutdown ends them (see stop()).
   const streams = new StreamHub({ source: store, logger, maxStreams: config.maxStreams })
@@ -88,7 +90,13 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   for (const s of sources) s.start()
   logger.info(
-    { address: `${config.host}:${port}`, version: VERSION, docker: docker ? 'on' : 'off' },
+    {
+      address: `${config.host}:${port}`,
+      version: VERSION,
+      name: config.bridgeName,
+      docker: docker ? 'on' : 'off',
+      peers: config.peers.map((p) => p.name),
+    },
     'health-bridge listening'
   )
 

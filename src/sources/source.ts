@@ -2,17 +2,14 @@ import type { ContainerObservation, DockerSourceStatus, PeerStatus } from '../mo
 import type { HealthDelta, HealthDocument } from '../wire/health-document.js'
 
 /**
- * A long-lived producer of observations (the Docker engine today). `main.ts` starts every
- * source, `/health/ready` asks each whether it has synced, and shutdown stops them.
+ * A long-lived producer of observations (the Docker engine, a hub's peers). `bridge.ts` starts
+ * every source and stops them all on shutdown.
  */
 export interface HealthSource {
-  readonly name: string
   /** Begins the source's work in the background. Never throws for runtime failures. */
   start(): void
   /** Stops every stream and timer of the source; resolves once nothing is left running. */
   stop(): Promise<void>
-  /** True once the source has a complete picture (for Docker: listed and following). */
-  isReady(): boolean
 }
 
 /**

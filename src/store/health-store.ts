@@ -40,6 +40,7 @@ import type {
   HealthDelta,
   HealthDocument,
   InstanceView,
+  Readiness,
   ServiceView,
   Transition,
 } from '../wire/health-document.js'
@@ -345,6 +346,29 @@ export class HealthStore implements ContainerSink, PeerSink {
 
   peerStatuses(): PeerStatus[] {
     return this.peers.statuses()
+  }
+
+  /**
+   * Ready once every local source has synced (Docker listed and following, or off) and every
+   * peer has either synced once or been tried for PEER_STALE_AFTER: a hub does not wait for
+   * ever on a host that is down.
+   */
+  readiness(): Readiness {
+    const now = this.deps.clock.now()
+    const { doc } = this.current()
+    const docker = doc.bridge.sources.docker
+    const dockerReady = docker.state === 'following' || docker.state === 'disabled'
+    const staleAfter = this.deps.config.peerStaleAfterMs ?? 10_000
+    const peersReady = this.peers
+      .statuses()
+      .every((p) => p.synced || now - p.triedSince >= staleAfter)
+    const ready = dockerReady && peersReady
+    const status: Status = ready
+      ? 'healthy'
+      : docker.state === 'disconnected'
+        ? 'unhealthy'
+        : 'starting'
+    return { status, ready, sources: doc.bridge.sources }
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

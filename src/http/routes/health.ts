@@ -6,7 +6,6 @@ import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
 import { httpStatusOf, type Status } from '../../model/status.js'
 import { instanceEtag } from '../../render/etag.js'
 import type { HealthStore } from '../../store/health-store.js'
-import type { Readiness } from '../../wire/health-document.js'
 import { notFound } from '../errors.js'
 import { parseQuery } from '../query.js'
 
@@ -92,19 +91,8 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
   )
 
   app.get('/health/ready', (c) => {
-    const docker = store.current().doc.bridge.sources.docker
-    const ready = docker.state === 'following' || docker.state === 'disabled'
-    const status: Status = ready
-      ? 'healthy'
-      : docker.state === 'disconnected'
-        ? 'unhealthy'
-        : 'starting'
-    const body: Readiness = {
-      status,
-      ready,
-      sources: { docker, heartbeat: { instances: store.heartbeatInstances() }, peers: [] },
-    }
-    return c.json(body, ready ? 200 : 503, { 'cache-control': CACHE_CONTROL })
+    const body = store.readiness()
+    return c.json(body, body.ready ? 200 : 503, { 'cache-control': CACHE_CONTROL })
   })
 
   app.get('/health/history', (c) => {
