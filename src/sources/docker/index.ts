@@ -14,7 +14,8 @@ import { DOCKER_DISABLED } from '../../model/observations.js'
 import type { ContainerSink, HealthSource } from '../source.js'
 
 import { DockerodeApi, type DockerApi, type EngineInfo } from './docker-api.js'
-import { DockerSource, describe } from './docker-source.js'
+import { DockerSource } from './docker-source.js'
+import { describeError } from './errors.js'
 import { findOwnProject, type SelfProbe } from './find-project.js'
 
 export { DockerSource } from './docker-source.js'
@@ -61,7 +62,7 @@ export async function createDockerSource(deps: DockerSourceDeps): Promise<Health
   try {
     engine = await api.negotiate(AbortSignal.timeout(STARTUP_PROBE_MS))
   } catch (err) {
-    unreachable = describe(err)
+    unreachable = describeError(err)
   }
 
   let project = config.composeProjectName
@@ -78,7 +79,7 @@ export async function createDockerSource(deps: DockerSourceDeps): Promise<Health
         via = `label of own container ${found.containerId.slice(0, 12)}`
       }
     } catch (err) {
-      unreachable = describe(err)
+      unreachable = describeError(err)
     }
   }
 
