@@ -175,7 +175,6 @@ describe('jobs', () => {
         {
           service: 'results-cache-indices-creator',
           condition: 'service_completed_successfully',
-          required: true,
         },
       ],
     })
@@ -482,7 +481,7 @@ describe('rolling up a service', () => {
 
   it('does not report services only named in depends_on with no container and no configuration', () => {
     const api = container('api', {
-      dependsOn: [{ service: 'mcp-server', condition: 'service_started', required: false }],
+      dependsOn: [{ service: 'mcp-server', condition: 'service_started' }],
     })
     const j = run({ containers: [api] })
     expect(j.services.map((x) => x.name)).toEqual(['api'])
@@ -551,7 +550,7 @@ describe('overall status', () => {
 })
 
 describe('impactedBy', () => {
-  const dep = (service: string) => ({ service, condition: 'service_healthy', required: true })
+  const dep = (service: string) => ({ service, condition: 'service_healthy' })
 
   it('lists unhealthy dependencies, direct and transitive, and nothing healthy', () => {
     const j = run({

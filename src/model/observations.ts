@@ -18,14 +18,10 @@ export interface ServiceLabels {
   ignore?: boolean
 }
 
-/**
- * One entry of `com.docker.compose.depends_on` (`name:condition:restart`). Compose does not
- * record `required` there, so the Docker source always sets it to true.
- */
+/** One entry of `com.docker.compose.depends_on` (`name:condition:restart`). */
 export interface DependsOn {
   service: string
   condition: string
-  required: boolean
 }
 
 /** A container of the watched compose project, as the bridge needs it (never env, mounts or full labels). */

@@ -1,17 +1,23 @@
+/**
+ * The ports between the sources and the rest of the bridge. Each is owned here, by the sources
+ * that use it, and implemented elsewhere: the store is the `ContainerSink`, the metrics implement
+ * `DockerSourceEvents`. Nothing in `src/sources/` imports the store or the metrics.
+ */
 import type { ContainerObservation, DockerSourceStatus } from '../model/observations.js'
 
+import type { EventAction } from './docker/events.js'
+
 /**
- * A long-lived producer of observations (the Docker engine today). `main.ts` starts every
- * source, `/health/ready` asks each whether it has synced, and shutdown stops them.
+ * A long-lived producer of observations (the Docker engine today). `bridge.ts` starts each source
+ * once the server listens and stops them on shutdown. Readiness is not asked of a source: each
+ * publishes its state (for Docker through `ContainerSink.setDockerStatus`), and `/health/ready`
+ * reads that.
  */
 export interface HealthSource {
-  readonly name: string
   /** Begins the source's work in the background. Never throws for runtime failures. */
   start(): void
   /** Stops every stream and timer of the source; resolves once nothing is left running. */
   stop(): Promise<void>
-  /** True once the source has a complete picture (for Docker: listed and following). */
-  isReady(): boolean
 }
 
 /**
@@ -27,6 +33,15 @@ export interface ContainerSink {
   removeContainer(id: string): void
   /** The source's own state (connecting, following, ...). */
   setDockerStatus(status: DockerSourceStatus): void
-  /** The current view of one container, so an event can be applied on top of it. */
-  getContainer(id: string): ContainerObservation | undefined
+}
+
+/**
+ * What the Docker source reports happening, for `GET /metrics`. Narrow on purpose: the source
+ * knows nothing about Prometheus, and a test of the source may pass a hand-written fake.
+ */
+export interface DockerSourceEvents {
+  /** One event of the engine's `/events` stream (after de-duplication), by its action. */
+  eventReceived(action: EventAction): void
+  /** The events stream was re-established after it ended or failed (not the first connect). */
+  streamReconnected(): void
 }

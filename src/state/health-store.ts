@@ -247,10 +247,6 @@ export class HealthStore implements ContainerSink {
     this.changed()
   }
 
-  getContainer(id: string): ContainerObservation | undefined {
-    return this.containers.get(id)
-  }
-
   containerList(): ContainerObservation[] {
     return [...this.containers.values()]
   }

@@ -53,7 +53,7 @@ describe('DockerSource: subscribe, sync, follow', () => {
     const db = api.add(
       inspectInfo('db', { State: { Health: { Status: 'healthy', FailingStreak: 0, Log: [] } } })
     )
-    expect(source.isReady()).toBe(false)
+    expect(source.currentStatus.state).not.toBe('following')
     source.start()
     await following()
     expect(api.calls.slice(0, 3)).toEqual(['negotiate', 'events', 'list'])
@@ -67,7 +67,7 @@ describe('DockerSource: subscribe, sync, follow', () => {
       unreachableSince: null,
       detail: null,
     })
-    expect(source.isReady()).toBe(true)
+    expect(source.currentStatus.state).toBe('following')
   })
 
   it('asks for the project’s lifecycle events only, from a second before it subscribed', async () => {
@@ -317,7 +317,7 @@ describe('DockerSource: recovery', () => {
     const lost = sink.statuses.find((s) => s.state === 'disconnected')
     expect(lost?.unreachableSince).toBeGreaterThan(0)
     expect(lost?.detail).toBe('the engine ended the events stream')
-    expect(source.isReady()).toBe(false)
+    expect(source.currentStatus.state).not.toBe('following')
     await waitFor(
       () => api.streams.length === 2 && sink.status?.state === 'following',
       'following again'
@@ -547,6 +547,6 @@ describe('DockerSource: stop', () => {
     await source.stop()
     source.start()
     await source.stop()
-    expect(source.isReady()).toBe(false)
+    expect(source.currentStatus.state).not.toBe('following')
   })
 })

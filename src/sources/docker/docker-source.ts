@@ -18,12 +18,10 @@
  * can therefore never fall between the list and the stream. Events are hints, not data: each
  * relevant one re-inspects its container, so applying an event twice or late is harmless.
  */
-import type { DockerMetrics } from '../../metrics/metrics.js'
-
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../logger.js'
 import type { DockerSourceStatus } from '../../model/observations.js'
-import type { ContainerSink, HealthSource } from '../source.js'
+import type { ContainerSink, DockerSourceEvents, HealthSource } from '../source.js'
 
 import { Attempt, mapLimit, repeat, sleep } from './async.js'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
@@ -56,17 +54,16 @@ export interface DockerSourceOptions {
   syncConcurrency?: number
   /** Events that may arrive while the first list runs before the attempt gives up. */
   maxBufferedEvents?: number
-  /** Counts events and reconnects for `GET /metrics`. */
-  metrics?: DockerMetrics | undefined
+  /** Told about events and reconnects (the metrics count them). */
+  notify?: DockerSourceEvents | undefined
 }
 
 export class DockerSource implements HealthSource {
-  readonly name = 'docker'
   private readonly api: DockerApi
   private readonly project: string
   private readonly log: Logger
   private readonly clock: Clock
-  private readonly metrics: DockerMetrics | undefined
+  private readonly notify: DockerSourceEvents | undefined
   private readonly onGiveUp: ((reason: string) => void) | undefined
   private readonly giveUpAfterMs: number
   private readonly reconcileEveryMs: number
@@ -86,7 +83,7 @@ export class DockerSource implements HealthSource {
     this.project = options.project
     this.log = options.logger.child({ module: 'docker-source' })
     this.clock = options.clock
-    this.metrics = options.metrics
+    this.notify = options.notify
     this.onGiveUp = options.onGiveUp
     this.giveUpAfterMs = options.giveUpAfterMs
     this.reconcileEveryMs = options.reconcileEveryMs ?? 60_000
@@ -124,10 +121,6 @@ export class DockerSource implements HealthSource {
     this.stopController.abort()
     this.giveUp.disarm()
     await this.loop
-  }
-
-  isReady(): boolean {
-    return this.status.current.state === 'following'
   }
 
   /** The source's own state, as last pushed to the sink. */
@@ -203,7 +196,7 @@ export class DockerSource implements HealthSource {
   }
 
   private onEvent(event: ContainerEvent, inspects: InspectQueue): void {
-    this.metrics?.eventReceived(event.action)
+    this.notify?.eventReceived(event.action)
     const last = this.status.current.lastEventAt
     if (last === null || event.at > last) this.status.set({ lastEventAt: event.at })
     this.log.debug({ action: event.action, container: event.id.slice(0, 12) }, 'docker event')
@@ -249,7 +242,7 @@ export class DockerSource implements HealthSource {
     }
     if (!this.everFollowed) this.log.info(fields, 'following docker events')
     else {
-      this.metrics?.streamReconnected()
+      this.notify?.streamReconnected()
       this.log.info(
         { ...fields, downForMs: downSince === null ? 0 : now - downSince },
         'docker events stream re-established'

@@ -94,7 +94,7 @@ describe('createDockerSource', () => {
       })
     )
     const source = await run()
-    expect(source?.name).toBe('docker')
+    expect(source).not.toBeNull()
     expect(sink.status).toMatchObject({ state: 'connecting', project: 'clp-package' })
     const info = lines.find((l) => l['msg'] === 'watching compose project')
     expect(info).toMatchObject({

@@ -3,7 +3,6 @@
  * (DOCKER=off|auto|on), which compose project is watched, and builds the source.
  * How the watcher works and recovers: docs/docker-source.md.
  */
-import type { DockerMetrics } from '../../metrics/metrics.js'
 import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 
@@ -11,7 +10,7 @@ import { systemClock, type Clock } from '../../clock.js'
 import type { Config } from '../../config/config.js'
 import type { Logger } from '../../logger.js'
 import { DOCKER_DISABLED } from '../../model/observations.js'
-import type { ContainerSink, HealthSource } from '../source.js'
+import type { ContainerSink, DockerSourceEvents, HealthSource } from '../source.js'
 
 import { DockerodeApi, type DockerApi, type EngineInfo } from './docker-api.js'
 import { DockerSource } from './docker-source.js'
@@ -28,8 +27,8 @@ export interface DockerSourceDeps {
   /** Called once when the engine has been unreachable for config.dockerGiveUpAfterMs (0 = never):
    *  main logs and exits non-zero so the restart policy re-mounts a recreated socket file. */
   onGiveUp?: (reason: string) => void
-  /** Counts events and reconnects for `GET /metrics`. */
-  metrics?: DockerMetrics
+  /** Told about events and reconnects (the metrics count them). */
+  notify?: DockerSourceEvents
   /** For tests: another engine client, or another way to look at our own process. */
   api?: DockerApi
   self?: SelfProbe
@@ -136,7 +135,7 @@ export async function createDockerSource(deps: DockerSourceDeps): Promise<Health
     crashloopWindowMs: config.crashloopWindowMs,
     giveUpAfterMs: config.dockerGiveUpAfterMs,
     onGiveUp: deps.onGiveUp,
-    metrics: deps.metrics,
+    notify: deps.notify,
   })
   sink.setDockerStatus(source.currentStatus)
   return source

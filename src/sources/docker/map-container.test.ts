@@ -67,8 +67,8 @@ describe('mapContainer', () => {
       finishedAt: null,
       labels: { role: 'service' },
       dependsOn: [
-        { service: 'db', condition: 'service_healthy', required: true },
-        { service: 'init', condition: 'service_completed_successfully', required: true },
+        { service: 'db', condition: 'service_healthy' },
+        { service: 'init', condition: 'service_completed_successfully' },
       ],
     })
     expect(observation.id).toMatch(/^[0-9a-f]{64}$/)
