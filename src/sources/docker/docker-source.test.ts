@@ -506,30 +506,47 @@ describe('DockerSource: recovery', () => {
 })
 
 describe('DockerSource: stop', () => {
-  it('stops promptly while following and closes the stream', async () => {
-    const { api, sink, source, following } = setup()
+  // Fake timers, so "promptly" needs no wall-clock bound: stop() must resolve without any time
+  // passing, and leave no timer behind.
+  it('stops while following: the stream is closed, no timer is left, nothing more arrives', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { api, sink, source } = setup()
     source.start()
-    await following()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sink.status?.state).toBe('following')
+    expect(vi.getTimerCount()).toBe(1) // the reconciliation
     const t = Date.now()
     await source.stop()
-    expect(Date.now() - t).toBeLessThan(200)
+    expect(Date.now()).toBe(t)
     expect(api.stream.destroyed).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
     const delivered = sink.log.length + sink.statuses.length
     api.emit('start', 'a'.repeat(64))
-    await settle()
+    await vi.advanceTimersByTimeAsync(120_000)
     expect(sink.log.length + sink.statuses.length).toBe(delivered)
+    expect(api.calls.filter((c) => c === 'list')).toHaveLength(1)
   })
 
-  it('stops promptly while waiting to reconnect', async () => {
+  it('stops while waiting to reconnect, without waiting for the backoff or the give-up', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const onGiveUp = vi.fn()
     const { api, source } = setup({
       backoff: { initialMs: 60_000, factor: 1, maxMs: 60_000, jitter: 0 },
+      giveUpAfterMs: 120_000,
+      onGiveUp,
     })
     api.down = true
     source.start()
-    await waitFor(() => api.count('negotiate') === 1, 'a first attempt')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(api.count('negotiate')).toBe(1)
+    expect(vi.getTimerCount()).toBe(2) // the backoff and the give-up
     const t = Date.now()
     await source.stop()
-    expect(Date.now() - t).toBeLessThan(200)
+    expect(Date.now()).toBe(t)
+    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(600_000)
+    expect(api.count('negotiate')).toBe(1)
+    expect(onGiveUp).not.toHaveBeenCalled()
   })
 
   it('stops promptly in the middle of a sync', async () => {
