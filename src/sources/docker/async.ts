@@ -1,6 +1,7 @@
 /**
  * Small async building blocks of the Docker source. None of them knows about Docker: a unit of
- * work that fails as a whole, a repeating task, a bounded-concurrency map and an abortable sleep.
+ * work that fails as a whole, a repeating task, a bounded wait, a bounded-concurrency map and an
+ * abortable sleep.
  */
 
 /**
@@ -77,6 +78,32 @@ export function repeat(
     },
     { once: true }
   )
+}
+
+/**
+ * Runs `fn` with a signal that aborts when `signal` does, or after `ms` (as a `TimeoutError`, like
+ * `AbortSignal.timeout`); unlike that one, the timer is cleared as soon as `fn` settles.
+ */
+export async function withTimeout<T>(
+  ms: number,
+  signal: AbortSignal,
+  fn: (signal: AbortSignal) => Promise<T>
+): Promise<T> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => {
+    controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'))
+  }, ms)
+  const forward = () => {
+    controller.abort(signal.reason)
+  }
+  if (signal.aborted) forward()
+  else signal.addEventListener('abort', forward, { once: true })
+  try {
+    return await fn(controller.signal)
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', forward)
+  }
 }
 
 /** Maps `items` through `fn`, at most `limit` at a time; results keep the order of `items`. */
