@@ -42,6 +42,28 @@ export function recentRestarts(
   return { count, agesOutAt: oldest === null ? null : oldest + config.crashloopWindowMs }
 }
 
+/**
+ * Whether a container is crash-looping: CRASHLOOP_RESTARTS restarts inside the window, unless it
+ * has run CRASHLOOP_STABLE_AFTER since the last of them (the cause was fixed). `upSince` is set
+ * while a running container is still within that time, and `stableAt` is when it will be past it.
+ */
+export function crashLoop(
+  c: ContainerObservation,
+  config: ModelConfig,
+  now: number
+): { looping: boolean; upSince: number | null; stableAt: number | null } {
+  const notLooping = { looping: false, upSince: null, stableAt: null }
+  if (recentRestarts(c, config, now).count < config.crashloopRestarts) return notLooping
+  if (c.state !== 'running' || c.startedAt === null) {
+    return { looping: true, upSince: null, stableAt: null }
+  }
+  // Up since its last start, or its last recorded restart if that came later (`docker restart`).
+  let upSince = c.startedAt
+  for (const t of c.restarts) if (t <= now && t > upSince) upSince = t
+  const stableAt = upSince + config.crashloopStableAfterMs
+  return now >= stableAt ? notLooping : { looping: true, upSince, stableAt }
+}
+
 function exitText(c: ContainerObservation): string {
   const code = c.exitCode === null ? '' : ` with code ${c.exitCode}`
   return `${code}${c.oomKilled ? ' (OOM killed)' : ''}`
@@ -62,11 +84,14 @@ export function judgeContainer(
   now: number
 ): Verdict {
   const restarts = recentRestarts(c, config, now)
-  const crashLooping = restarts.count >= config.crashloopRestarts
+  const loop = crashLoop(c, config, now)
+  const crashLooping = loop.looping
+  // No ever-changing numbers: since when it is up, not for how long.
+  const up = loop.upSince === null ? '' : ` (up since ${clockTime(loop.upSince)})`
   const crash = verdict(
     'unhealthy',
-    `crash-looping: ${restarts.count} restarts in ${formatDuration(config.crashloopWindowMs)}`,
-    restarts.agesOutAt
+    `crash-looping: ${restarts.count} restarts in ${formatDuration(config.crashloopWindowMs)}${up}`,
+    earliest(restarts.agesOutAt, loop.stableAt)
   )
   const job = settings.kind === 'job'
   switch (c.state) {

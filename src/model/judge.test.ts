@@ -92,7 +92,7 @@ describe('crash loops over a sliding window', () => {
     const j = run({ config, containers: [c] })
     expect(svc(j, 'worker')).toMatchObject({
       status: 'unhealthy',
-      message: 'crash-looping: 3 restarts in 15m',
+      message: 'crash-looping: 3 restarts in 15m (up since 09:59:55Z)',
     })
   })
 

@@ -16,6 +16,7 @@ export function modelConfig(over: Partial<ModelConfig> = {}): ModelConfig {
     startupGraceMs: s(30),
     crashloopRestarts: 2,
     crashloopWindowMs: m(15),
+    crashloopStableAfterMs: m(5),
     dockerStaleAfterMs: s(10),
     services: {},
     ...over,

@@ -4,6 +4,9 @@
  * engine through a recording proxy, and containers of another project crash-loop next to ours the
  * whole time, so the last test can check what the bridge asked the engine for.
  */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import {
@@ -67,7 +70,7 @@ describe.skipIf(!engine.ok)('Docker source on a real engine: lifecycle', () => {
     proxy = await RecordingProxy.start(DOCKER_SOCKET)
     hb = await startDockerBridge(
       project,
-      { CRASHLOOP_RESTARTS: '2', LOG_LEVEL: 'debug' },
+      { CRASHLOOP_RESTARTS: '2', CRASHLOOP_STABLE_AFTER: '3s', LOG_LEVEL: 'debug' },
       proxy.socketPath
     )
     const doc = await hb.health()
@@ -149,9 +152,54 @@ describe.skipIf(!engine.ok)('Docker source on a real engine: lifecycle', () => {
       'crash-looping'
     )
     expect(looping?.status).toBe('unhealthy')
-    expect(looping?.message).toMatch(/^crash-looping: \d+ restarts in 1m$/)
+    // While it is up between two crashes, the message also says since when.
+    expect(looping?.message).toMatch(
+      /^crash-looping: \d+ restarts in 1m( \(up since \d\d:\d\d:\d\dZ\))?$/
+    )
     expect(looping?.instances[0]?.docker?.recentRestarts).toBeGreaterThanOrEqual(2)
     await docker(['update', '--restart', 'no', `${project}-looper-1`])
+  })
+
+  it('forgives a fixed crash loop once it has run CRASHLOOP_STABLE_AFTER (3s), not before', async () => {
+    // It crashes until a file appears in a directory shared with the host: the fix.
+    const state = mkdtempSync('/tmp/hbt-fix-')
+    chmodSync(state, 0o777)
+    try {
+      await run(
+        'fixable',
+        ['--restart', 'always', '-v', `${state}:/state`],
+        ['sh', '-c', 'test -f /state/ok || { sleep 0.2; exit 1; }; exec sleep 1000']
+      )
+      await hb.waitForService(
+        'fixable',
+        (s) => s?.message.startsWith('crash-looping') === true,
+        'crash-looping'
+      )
+      writeFileSync(join(state, 'ok'), '')
+      const seen: string[] = []
+      const forgiven = await hb.waitForService(
+        'fixable',
+        (s) => {
+          if (s && seen.at(-1) !== s.message) seen.push(s.message)
+          return s?.status === 'healthy'
+        },
+        'forgiven',
+        40_000
+      )
+      expect(forgiven?.message).toBe('running')
+      const part = forgiven?.instances[0]?.docker
+      // Forgiven by the rule, not by the restarts ageing out of the 1m window.
+      expect(part?.recentRestarts).toBeGreaterThanOrEqual(2)
+      const startedAt = Date.parse(part?.startedAt ?? '')
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(3000)
+      // Until then it said since when it was up, in words that do not change every second.
+      const up = `(up since ${new Date(startedAt).toISOString().slice(11, 19)}Z)`
+      expect(seen.filter((m) => m.endsWith(up))).toHaveLength(1)
+      expect(seen.at(-2)).toMatch(/^crash-looping: \d+ restarts in 1m \(up since /)
+    } finally {
+      await docker(['rm', '-f', `${project}-fixable-1`]).catch(() => undefined)
+      rmSync(state, { recursive: true, force: true })
+    }
   })
 
   it('shows a paused container as unhealthy, and healthy again after unpause, from the events', async () => {
