@@ -105,3 +105,32 @@ describe('a crash loop that was fixed (CRASHLOOP_STABLE_AFTER)', () => {
     })
   })
 })
+
+describe('a healthcheck that Docker still calls unhealthy after an unpause', () => {
+  // Docker set `unhealthy` when the pause stopped the health monitor, with no failed probe, and
+  // keeps it until its next probe (30 s with CLP's timings); the last probe in the log passed.
+  const unpaused = container('api', {
+    health: 'unhealthy',
+    failingStreak: 0,
+    lastProbeOutput: 'PONG',
+    lastProbeExitCode: 0,
+  })
+
+  it('says what is known instead of quoting a probe that passed as the failure', () => {
+    expect(at(unpaused, T0)).toEqual({
+      status: 'unhealthy',
+      message: "healthcheck unhealthy; the last probe passed (waiting for Docker's next probe)",
+      until: null,
+    })
+  })
+
+  it('still quotes a failing probe', () => {
+    const failing = {
+      ...unpaused,
+      failingStreak: 3,
+      lastProbeOutput: 'refused',
+      lastProbeExitCode: 1,
+    }
+    expect(at(failing, T0).message).toBe('healthcheck failing (3 in a row): refused')
+  })
+})

@@ -70,6 +70,11 @@ function exitText(c: ContainerObservation): string {
 }
 
 function probeText(c: ContainerObservation): string {
+  // Docker sets `unhealthy` when the health monitor stops (pause) and keeps it after an unpause
+  // until its next probe: quoting the last probe, which passed, would contradict the status.
+  if (c.lastProbeExitCode === 0) {
+    return "healthcheck unhealthy; the last probe passed (waiting for Docker's next probe)"
+  }
   const streak = c.failingStreak > 0 ? ` (${c.failingStreak} in a row)` : ''
   const output =
     c.lastProbeOutput === null || c.lastProbeOutput === '' ? '' : `: ${c.lastProbeOutput}`

@@ -43,6 +43,12 @@ export interface ContainerObservation {
   failingStreak: number
   /** Output of the last healthcheck probe, trimmed; null when there is none. */
   lastProbeOutput: string | null
+  /**
+   * Exit code of the last healthcheck probe (0: it passed); null when there is none. Docker can
+   * say `unhealthy` although the last probe passed: it sets that when the health monitor stops
+   * (pause, stop) and keeps it after an unpause until the next probe.
+   */
+  lastProbeExitCode: number | null
   /** Exit code of the last run; null while it never exited. */
   exitCode: number | null
   oomKilled: boolean

@@ -43,6 +43,7 @@ export function container(
     health: 'none',
     failingStreak: 0,
     lastProbeOutput: null,
+    lastProbeExitCode: null,
     exitCode: 0,
     oomKilled: false,
     restartCount: 0,

@@ -19,7 +19,7 @@ import {
   TEST_IMAGE,
   uniqueProject,
 } from '../helpers/docker.js'
-import { startDockerBridge, type DockerBridge } from '../helpers/docker-bridge.js'
+import { startDockerBridge, type DockerBridge, type ServiceDoc } from '../helpers/docker-bridge.js'
 import { RecordingProxy } from '../helpers/recording-proxy.js'
 
 const engine = await dockerAvailable()
@@ -216,6 +216,55 @@ describe.skipIf(!engine.ok)('Docker source on a real engine: lifecycle', () => {
       .map((l) => l['action'])
     expect(events).toEqual(expect.arrayContaining(['pause', 'unpause']))
     expect(events.indexOf('pause')).toBeLessThan(events.lastIndexOf('unpause'))
+  })
+
+  it('after an unpause, does not quote a passing probe as the failure while Docker says unhealthy', async () => {
+    // A pause stops the health monitor, which sets `unhealthy` without a failed probe; after the
+    // unpause Docker keeps that until its next probe, one interval (here 5s) later.
+    const name = `${project}-probed-1`
+    await run('probed', [
+      '--health-cmd',
+      'echo PONG',
+      '--health-interval',
+      '5s',
+      '--health-timeout',
+      '5s',
+      '--health-retries',
+      '3',
+    ])
+    await hb.waitForService(
+      'probed',
+      (s) => s?.message === 'healthcheck passing',
+      'passing',
+      30_000
+    )
+    await docker(['pause', name])
+    await hb.waitForService('probed', (s) => s?.message === 'paused', 'paused')
+    await docker(['unpause', name])
+    const seen: ServiceDoc[] = []
+    await hb.waitForService(
+      'probed',
+      (s) => {
+        if (s && seen.at(-1)?.message !== s.message) seen.push(s)
+        return s?.message === 'healthcheck passing'
+      },
+      'passing again',
+      30_000
+    )
+    const waiting = seen.find((s) => s.message.startsWith('healthcheck unhealthy'))
+    expect(waiting).toMatchObject({
+      status: 'unhealthy',
+      message: "healthcheck unhealthy; the last probe passed (waiting for Docker's next probe)",
+    })
+    expect(waiting?.instances[0]?.docker).toMatchObject({
+      state: 'running',
+      health: 'unhealthy',
+      failingStreak: 0,
+      lastProbeOutput: 'PONG',
+    })
+    expect(seen.map((s) => s.message).filter((m) => m.startsWith('healthcheck failing'))).toEqual(
+      []
+    )
   })
 
   it('shows a container killed by a signal with its exit code', async () => {
