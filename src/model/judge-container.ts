@@ -47,7 +47,7 @@ export function recentRestarts(
  * has run CRASHLOOP_STABLE_AFTER since the last of them (the cause was fixed). `upSince` is set
  * while a running container is still within that time, and `stableAt` is when it will be past it.
  */
-export function crashLoop(
+function crashLoop(
   c: ContainerObservation,
   config: ModelConfig,
   now: number
@@ -62,6 +62,24 @@ export function crashLoop(
   for (const t of c.restarts) if (t <= now && t > upSince) upSince = t
   const stableAt = upSince + config.crashloopStableAfterMs
   return now >= stableAt ? notLooping : { looping: true, upSince, stableAt }
+}
+
+/** The crash-loop verdict, or null when the container is not crash-looping. */
+function crashLoopVerdict(
+  c: ContainerObservation,
+  config: ModelConfig,
+  now: number
+): Verdict | null {
+  const loop = crashLoop(c, config, now)
+  if (!loop.looping) return null
+  const restarts = recentRestarts(c, config, now)
+  // No ever-changing numbers: since when it is up, not for how long.
+  const up = loop.upSince === null ? '' : ` (up since ${clockTime(loop.upSince)})`
+  return verdict(
+    'unhealthy',
+    `crash-looping: ${restarts.count} restarts in ${formatDuration(config.crashloopWindowMs)}${up}`,
+    earliest(restarts.agesOutAt, loop.stableAt)
+  )
 }
 
 function exitText(c: ContainerObservation): string {
@@ -89,15 +107,7 @@ export function judgeContainer(
   now: number
 ): Verdict {
   const restarts = recentRestarts(c, config, now)
-  const loop = crashLoop(c, config, now)
-  const crashLooping = loop.looping
-  // No ever-changing numbers: since when it is up, not for how long.
-  const up = loop.upSince === null ? '' : ` (up since ${clockTime(loop.upSince)})`
-  const crash = verdict(
-    'unhealthy',
-    `crash-looping: ${restarts.count} restarts in ${formatDuration(config.crashloopWindowMs)}${up}`,
-    earliest(restarts.agesOutAt, loop.stableAt)
-  )
+  const crash = crashLoopVerdict(c, config, now)
   const job = settings.kind === 'job'
   switch (c.state) {
     case 'created':
@@ -105,9 +115,10 @@ export function judgeContainer(
     case 'paused':
       return verdict('unhealthy', 'paused', restarts.agesOutAt)
     case 'restarting':
-      return crashLooping
-        ? crash
-        : verdict('unhealthy', `restarting after it exited${exitText(c)}`, restarts.agesOutAt)
+      return (
+        crash ??
+        verdict('unhealthy', `restarting after it exited${exitText(c)}`, restarts.agesOutAt)
+      )
     case 'exited':
     case 'dead':
     case 'removing':
@@ -121,7 +132,7 @@ export function judgeContainer(
       }
       return verdict('unhealthy', c.state === 'dead' ? 'dead' : `exited${exitText(c)}`)
     case 'running': {
-      if (crashLooping) return crash
+      if (crash) return crash
       if (job) {
         const hungAt =
           settings.jobTimeoutMs !== null && c.startedAt !== null
