@@ -54,7 +54,7 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
     sink: store,
     logger,
     clock,
-    metrics: metrics.docker,
+    notify: metrics.docker,
     ...(opts.onGiveUp ? { onGiveUp: opts.onGiveUp } : {}),
   })
   if (docker) sources.push(docker)

@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       heartbeatToken: null,
       crashloopRestarts: 2,
       crashloopWindowMs: 900_000,
+      crashloopStableAfterMs: 300_000,
       dockerStaleAfterMs: 10_000,
       maxInstances: 5000,
       corsOrigins: [],
@@ -81,6 +82,11 @@ describe('loadConfig', () => {
     [{ COMPOSE_PROJECT_NAME: 'My Project' }, /COMPOSE_PROJECT_NAME=/],
     [{ CORS_ORIGINS: 'not a url' }, /CORS_ORIGINS=/],
     [{ CRASHLOOP_RESTARTS: '0' }, /CRASHLOOP_RESTARTS="0"/],
+    [
+      { CRASHLOOP_STABLE_AFTER: 'soon' },
+      /^invalid configuration: CRASHLOOP_STABLE_AFTER="soon": expected a duration such as 500ms/,
+    ],
+    [{ CRASHLOOP_STABLE_AFTER: '0' }, /CRASHLOOP_STABLE_AFTER="0": must be at least 1s/],
   ])('names the variable and what it accepts: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)

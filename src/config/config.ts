@@ -125,6 +125,9 @@ const envSchema = z.object({
   HEARTBEAT_TOKEN: token.optional(),
   CRASHLOOP_RESTARTS: intIn(1, 1000).default(2),
   CRASHLOOP_WINDOW: durationSchema({ min: 1000 }).default(15 * 60_000),
+  // Past the start-up of a healthcheck like CLP's (start_period 60s + 3 probes 30s apart = 150s),
+  // twice over; a third of the window, so a fix shows well before the restarts age out.
+  CRASHLOOP_STABLE_AFTER: durationSchema({ min: 1000 }).default(5 * 60_000),
   DOCKER_STALE_AFTER: durationSchema().default(10_000),
   DOCKER_GIVE_UP_AFTER: durationSchema().default(120_000),
   MAX_INSTANCES: intIn(1, 1_000_000).default(5000),
@@ -183,6 +186,8 @@ export interface Config {
   heartbeatToken: string | null
   crashloopRestarts: number
   crashloopWindowMs: number
+  /** A container running this long since its last restart is no longer crash-looping. */
+  crashloopStableAfterMs: number
   dockerStaleAfterMs: number
   /** After an outage this long, exit so the restart policy re-mounts a recreated socket. 0 = never. */
   dockerGiveUpAfterMs: number
@@ -325,6 +330,7 @@ export function loadConfig(env: Env = process.env): Config {
     heartbeatToken: e.HEARTBEAT_TOKEN ?? null,
     crashloopRestarts: e.CRASHLOOP_RESTARTS,
     crashloopWindowMs: e.CRASHLOOP_WINDOW,
+    crashloopStableAfterMs: e.CRASHLOOP_STABLE_AFTER,
     dockerStaleAfterMs: e.DOCKER_STALE_AFTER,
     dockerGiveUpAfterMs: e.DOCKER_GIVE_UP_AFTER,
     maxInstances: e.MAX_INSTANCES,

@@ -5,7 +5,7 @@
  * Statuses are read from the store's current document at scrape time, so a scrape shows exactly
  * what `GET /health` serves and the store needs no hooks. Counters are fed by the few places
  * that see the events: the heartbeat route, the HTTP middleware and the Docker source (through
- * the narrow `DockerMetrics` interface).
+ * `DockerSourceEvents`, the port the source owns in `sources/source.ts`).
  *
  * Every label value comes from a closed list or from a service/instance the store already
  * tracks (bounded by the project and MAX_INSTANCES), never from raw request input.
@@ -15,6 +15,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Clock } from '../clock.js'
 import type { DockerState } from '../model/observations.js'
 import { STATUSES } from '../model/status.js'
+import type { DockerSourceEvents } from '../sources/source.js'
 import type { HealthStore } from '../store/health-store.js'
 
 export const HEARTBEAT_REJECT_REASONS = [
@@ -35,48 +36,6 @@ export interface HeartbeatMetrics {
   rejected(reason: HeartbeatRejectReason): void
 }
 
-/**
- * What the Docker source reports. Narrow on purpose: the source calls these and knows nothing
- * about Prometheus; tests of the source pass a hand-written fake.
- */
-export interface DockerMetrics {
-  /** One event of the engine's `/events` stream, by its action (`die`, `health_status: healthy` -> `health_status`). */
-  eventReceived(action: string): void
-  /** The events stream was re-established after it ended or failed (not the first connect). */
-  streamReconnected(): void
-}
-
-/**
- * Container event actions the engine documents; anything else counts as `other`, so an engine
- * that sends something new (or a hostile peer) cannot grow the label set.
- */
-const DOCKER_ACTIONS: ReadonlySet<string> = new Set([
-  'attach',
-  'commit',
-  'copy',
-  'create',
-  'destroy',
-  'detach',
-  'die',
-  'exec_create',
-  'exec_detach',
-  'exec_die',
-  'exec_start',
-  'export',
-  'health_status',
-  'kill',
-  'oom',
-  'pause',
-  'rename',
-  'resize',
-  'restart',
-  'start',
-  'stop',
-  'top',
-  'unpause',
-  'update',
-])
-
 // Keyed by DockerState, so a state added there fails to compile here until it is listed.
 const DOCKER_STATES = Object.keys({
   disabled: true,
@@ -88,13 +47,6 @@ const DOCKER_STATES = Object.keys({
 
 /** Methods we serve; anything else is `other`. */
 const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'])
-
-/** The label value of a container event action: the part before `:`, from a closed list. */
-export function actionLabel(action: string): string {
-  const colon = action.indexOf(':')
-  const base = (colon === -1 ? action : action.slice(0, colon)).trim()
-  return DOCKER_ACTIONS.has(base) ? base : 'other'
-}
 
 export function methodLabel(method: string): string {
   return METHODS.has(method) ? method : 'other'
@@ -110,7 +62,7 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 export interface Metrics {
   readonly registry: Registry
   readonly heartbeats: HeartbeatMetrics
-  readonly docker: DockerMetrics
+  readonly docker: DockerSourceEvents
   /** Records one answered HTTP request; `route` is the matched pattern, never the raw path. */
   observeRequest(method: string, route: string, status: number, seconds: number): void
   /** The exposition text: this app's metrics, then the process-wide default ones. */
@@ -290,8 +242,9 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       },
     },
     docker: {
+      // The action comes from the parser's closed list (events.ts), so the label set is bounded.
       eventReceived: (action) => {
-        dockerEvents.inc({ action: actionLabel(action) })
+        dockerEvents.inc({ action })
       },
       streamReconnected: () => {
         reconnects.inc()

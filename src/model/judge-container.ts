@@ -42,12 +42,57 @@ export function recentRestarts(
   return { count, agesOutAt: oldest === null ? null : oldest + config.crashloopWindowMs }
 }
 
+/**
+ * Whether a container is crash-looping: CRASHLOOP_RESTARTS restarts inside the window, unless it
+ * has run CRASHLOOP_STABLE_AFTER since the last of them (the cause was fixed). `upSince` is set
+ * while a running container is still within that time, and `stableAt` is when it will be past it.
+ */
+function crashLoop(
+  c: ContainerObservation,
+  config: ModelConfig,
+  now: number
+): { looping: boolean; upSince: number | null; stableAt: number | null } {
+  const notLooping = { looping: false, upSince: null, stableAt: null }
+  if (recentRestarts(c, config, now).count < config.crashloopRestarts) return notLooping
+  if (c.state !== 'running' || c.startedAt === null) {
+    return { looping: true, upSince: null, stableAt: null }
+  }
+  // Up since its last start, or its last recorded restart if that came later (`docker restart`).
+  let upSince = c.startedAt
+  for (const t of c.restarts) if (t <= now && t > upSince) upSince = t
+  const stableAt = upSince + config.crashloopStableAfterMs
+  return now >= stableAt ? notLooping : { looping: true, upSince, stableAt }
+}
+
+/** The crash-loop verdict, or null when the container is not crash-looping. */
+function crashLoopVerdict(
+  c: ContainerObservation,
+  config: ModelConfig,
+  now: number
+): Verdict | null {
+  const loop = crashLoop(c, config, now)
+  if (!loop.looping) return null
+  const restarts = recentRestarts(c, config, now)
+  // No ever-changing numbers: since when it is up, not for how long.
+  const up = loop.upSince === null ? '' : ` (up since ${clockTime(loop.upSince)})`
+  return verdict(
+    'unhealthy',
+    `crash-looping: ${restarts.count} restarts in ${formatDuration(config.crashloopWindowMs)}${up}`,
+    earliest(restarts.agesOutAt, loop.stableAt)
+  )
+}
+
 function exitText(c: ContainerObservation): string {
   const code = c.exitCode === null ? '' : ` with code ${c.exitCode}`
   return `${code}${c.oomKilled ? ' (OOM killed)' : ''}`
 }
 
 function probeText(c: ContainerObservation): string {
+  // Docker sets `unhealthy` when the health monitor stops (pause) and keeps it after an unpause
+  // until its next probe: quoting the last probe, which passed, would contradict the status.
+  if (c.lastProbeExitCode === 0) {
+    return "healthcheck unhealthy; the last probe passed (waiting for Docker's next probe)"
+  }
   const streak = c.failingStreak > 0 ? ` (${c.failingStreak} in a row)` : ''
   const output =
     c.lastProbeOutput === null || c.lastProbeOutput === '' ? '' : `: ${c.lastProbeOutput}`
@@ -62,12 +107,7 @@ export function judgeContainer(
   now: number
 ): Verdict {
   const restarts = recentRestarts(c, config, now)
-  const crashLooping = restarts.count >= config.crashloopRestarts
-  const crash = verdict(
-    'unhealthy',
-    `crash-looping: ${restarts.count} restarts in ${formatDuration(config.crashloopWindowMs)}`,
-    restarts.agesOutAt
-  )
+  const crash = crashLoopVerdict(c, config, now)
   const job = settings.kind === 'job'
   switch (c.state) {
     case 'created':
@@ -75,9 +115,10 @@ export function judgeContainer(
     case 'paused':
       return verdict('unhealthy', 'paused', restarts.agesOutAt)
     case 'restarting':
-      return crashLooping
-        ? crash
-        : verdict('unhealthy', `restarting after it exited${exitText(c)}`, restarts.agesOutAt)
+      return (
+        crash ??
+        verdict('unhealthy', `restarting after it exited${exitText(c)}`, restarts.agesOutAt)
+      )
     case 'exited':
     case 'dead':
     case 'removing':
@@ -91,7 +132,7 @@ export function judgeContainer(
       }
       return verdict('unhealthy', c.state === 'dead' ? 'dead' : `exited${exitText(c)}`)
     case 'running': {
-      if (crashLooping) return crash
+      if (crash) return crash
       if (job) {
         const hungAt =
           settings.jobTimeoutMs !== null && c.startedAt !== null

@@ -92,7 +92,7 @@ describe('crash loops over a sliding window', () => {
     const j = run({ config, containers: [c] })
     expect(svc(j, 'worker')).toMatchObject({
       status: 'unhealthy',
-      message: 'crash-looping: 3 restarts in 15m',
+      message: 'crash-looping: 3 restarts in 15m (up since 09:59:55Z)',
     })
   })
 
@@ -175,7 +175,6 @@ describe('jobs', () => {
         {
           service: 'results-cache-indices-creator',
           condition: 'service_completed_successfully',
-          required: true,
         },
       ],
     })
@@ -483,7 +482,7 @@ describe('rolling up a service', () => {
 
   it('does not report services only named in depends_on with no container and no configuration', () => {
     const api = container('api', {
-      dependsOn: [{ service: 'mcp-server', condition: 'service_started', required: false }],
+      dependsOn: [{ service: 'mcp-server', condition: 'service_started' }],
     })
     const j = run({ containers: [api] })
     expect(j.services.map((x) => x.name)).toEqual(['api'])
@@ -564,7 +563,7 @@ describe('overall status', () => {
 })
 
 describe('impactedBy', () => {
-  const dep = (service: string) => ({ service, condition: 'service_healthy', required: true })
+  const dep = (service: string) => ({ service, condition: 'service_healthy' })
 
   it('lists unhealthy dependencies, direct and transitive, and nothing healthy', () => {
     const j = run({

@@ -18,14 +18,10 @@ export interface ServiceLabels {
   ignore?: boolean
 }
 
-/**
- * One entry of `com.docker.compose.depends_on` (`name:condition:restart`). Compose does not
- * record `required` there, so the Docker source always sets it to true.
- */
+/** One entry of `com.docker.compose.depends_on` (`name:condition:restart`). */
 export interface DependsOn {
   service: string
   condition: string
-  required: boolean
 }
 
 /** A container of the watched compose project, as the bridge needs it (never env, mounts or full labels). */
@@ -47,6 +43,12 @@ export interface ContainerObservation {
   failingStreak: number
   /** Output of the last healthcheck probe, trimmed; null when there is none. */
   lastProbeOutput: string | null
+  /**
+   * Exit code of the last healthcheck probe (0: it passed); null when there is none. Docker can
+   * say `unhealthy` although the last probe passed: it sets that when the health monitor stops
+   * (pause, stop) and keeps it after an unpause until the next probe.
+   */
+  lastProbeExitCode: number | null
   /** Exit code of the last run; null while it never exited. */
   exitCode: number | null
   oomKilled: boolean

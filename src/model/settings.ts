@@ -22,6 +22,8 @@ export interface ModelConfig {
   startupGraceMs: number
   crashloopRestarts: number
   crashloopWindowMs: number
+  /** CRASHLOOP_STABLE_AFTER: running this long since the last restart ends a crash loop. */
+  crashloopStableAfterMs: number
   dockerStaleAfterMs: number
   services: Readonly<Record<string, ServiceOverrides>>
 }

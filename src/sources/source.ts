@@ -1,9 +1,18 @@
+/**
+ * The ports between the sources and the rest of the bridge. Each is owned here, by the sources
+ * that use it, and implemented elsewhere: the store is the `ContainerSink` and the `PeerSink`,
+ * the metrics implement `DockerSourceEvents`. Nothing in `src/sources/` imports the store or the
+ * metrics.
+ */
 import type { ContainerObservation, DockerSourceStatus, PeerStatus } from '../model/observations.js'
 import type { HealthDelta, HealthDocument } from '../wire/health-document.js'
 
+import type { EventAction } from './docker/events.js'
+
 /**
  * A long-lived producer of observations (the Docker engine, a hub's peers). `bridge.ts` starts
- * every source and stops them all on shutdown.
+ * each source once the server listens and stops them on shutdown. Readiness is not asked of a
+ * source: each publishes its state (through its sink), and `/health/ready` reads that.
  */
 export interface HealthSource {
   /** Begins the source's work in the background. Never throws for runtime failures. */
@@ -34,4 +43,15 @@ export interface PeerSink {
   /** One `event: delta` of the peer's stream, in order. */
   applyPeerDelta(peer: string, delta: HealthDelta): void
   setPeerStatus(status: PeerStatus): void
+}
+
+/**
+ * What the Docker source reports happening, for `GET /metrics`. Narrow on purpose: the source
+ * knows nothing about Prometheus, and a test of the source may pass a hand-written fake.
+ */
+export interface DockerSourceEvents {
+  /** One event of the engine's `/events` stream (after de-duplication), by its action. */
+  eventReceived(action: EventAction): void
+  /** The events stream was re-established after it ended or failed (not the first connect). */
+  streamReconnected(): void
 }

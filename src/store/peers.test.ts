@@ -161,7 +161,7 @@ describe('a hub', () => {
     h.store.setDockerStatus(following({ project: 'clp' }))
     h.store.replaceContainers([
       container('reducer', {
-        dependsOn: [{ service: 'query-scheduler', condition: 'service_healthy', required: true }],
+        dependsOn: [{ service: 'query-scheduler', condition: 'service_healthy' }],
       }),
       container('query-scheduler', { state: 'exited', exitCode: 1 }),
     ])

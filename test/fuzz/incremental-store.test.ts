@@ -38,6 +38,7 @@ const CONFIG: StoreConfig = {
   startupGraceMs: 5_000,
   crashloopRestarts: 2,
   crashloopWindowMs: 60_000,
+  crashloopStableAfterMs: 20_000,
   dockerStaleAfterMs: 3_000,
   maxInstances: 1000,
   peers: [{ name: 'w2', url: 'http://w2:8080' }],
@@ -294,6 +295,7 @@ function containerOf(spec: ContainerSpec, now: number): ContainerObservation {
     health: spec.health,
     failingStreak: spec.failingStreak,
     lastProbeOutput: spec.health === 'unhealthy' ? 'connection refused' : null,
+    lastProbeExitCode: spec.health === 'unhealthy' ? (spec.failingStreak > 1 ? 1 : 0) : null,
     exitCode: spec.exitCode,
     oomKilled: spec.oomKilled,
     restartCount: spec.restartsAgo.length,
@@ -310,9 +312,9 @@ function containerOf(spec: ContainerSpec, now: number): ContainerObservation {
     dependsOn:
       slot.service === 'api'
         ? [
-            { service: 'db', condition: 'service_healthy', required: true },
+            { service: 'db', condition: 'service_healthy' },
             ...(spec.awaitInit
-              ? [{ service: 'init', condition: 'service_completed_successfully', required: true }]
+              ? [{ service: 'init', condition: 'service_completed_successfully' }]
               : []),
           ]
         : [],

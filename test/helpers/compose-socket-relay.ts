@@ -18,13 +18,15 @@ export class SocketRelay {
 
   private constructor(
     readonly path: string,
-    private readonly dir: string,
+    /** Ours to remove on close; null when the caller chose the path. */
+    private readonly dir: string | null,
     private readonly target: string
   ) {}
 
-  static async start(target: string): Promise<SocketRelay> {
-    const dir = mkdtempSync(join(tmpdir(), 'hbt-relay-'))
-    const relay = new SocketRelay(join(dir, 'docker.sock'), dir, target)
+  /** `at`: a socket path to listen on (its directory is the caller's), else a fresh one. */
+  static async start(target: string, at?: string): Promise<SocketRelay> {
+    const dir = at === undefined ? mkdtempSync(join(tmpdir(), 'hbt-relay-')) : null
+    const relay = new SocketRelay(at ?? join(dir ?? '', 'docker.sock'), dir, target)
     await relay.listen()
     return relay
   }
@@ -37,7 +39,7 @@ export class SocketRelay {
 
   async close(): Promise<void> {
     await this.stop()
-    rmSync(this.dir, { recursive: true, force: true })
+    if (this.dir !== null) rmSync(this.dir, { recursive: true, force: true })
   }
 
   private async listen(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * A real bridge (store + Docker source + HTTP on a free port) watching one compose project,
- * started and already following the engine's events, and
+ * started and (unless asked not to wait) already following the engine's events, and
  * the few ways tests look at it: `GET /health` parsed by the contract's own schema, one service,
  * and waiting until a service says what the test expects.
  */
@@ -32,10 +32,16 @@ export interface DockerBridge {
   stop(): Promise<void>
 }
 
+export interface StartOptions {
+  /** Wait until the Docker source follows (default); false for a bridge that has no engine yet. */
+  follow?: boolean
+}
+
 export async function startDockerBridge(
   project: string,
   env: Record<string, string> = {},
-  socket = DOCKER_SOCKET
+  socket = DOCKER_SOCKET,
+  opts: StartOptions = {}
 ): Promise<DockerBridge> {
   const config = loadConfig({
     PORT: '0',
@@ -54,10 +60,12 @@ export async function startDockerBridge(
     return healthDocumentSchema.parse(await res.json())
   }
   const service = async (name: string) => (await health()).services.find((s) => s.name === name)
-  await waitFor(async () => (await health()).bridge.sources.docker.state === 'following', {
-    timeoutMs: 10_000,
-    what: 'the Docker source to follow',
-  })
+  if (opts.follow ?? true) {
+    await waitFor(async () => (await health()).bridge.sources.docker.state === 'following', {
+      timeoutMs: 10_000,
+      what: 'the Docker source to follow',
+    })
+  }
   let last: ServiceDoc | undefined
   return {
     bridge,

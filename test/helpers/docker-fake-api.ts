@@ -231,8 +231,4 @@ export class RecordingSink implements ContainerSink {
   setDockerStatus(status: DockerSourceStatus): void {
     this.statuses.push(status)
   }
-
-  getContainer(id: string): ContainerObservation | undefined {
-    return this.containers.get(id)
-  }
 }

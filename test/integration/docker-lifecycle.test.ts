@@ -1,23 +1,35 @@
 /**
  * Issue 3 on a real engine: containers of one compose project go through what the contract's
- * Docker table lists, and the bridge's `GET /health` follows each change.
+ * Docker table lists, and the bridge's `GET /health` follows each change. The bridge talks to the
+ * engine through a recording proxy, and containers of another project crash-loop next to ours the
+ * whole time, so the last test can check what the bridge asked the engine for.
  */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import {
   composeLabels,
   containerId,
   docker,
+  DOCKER_SOCKET,
   dockerAvailable,
   removeProject,
   TEST_IMAGE,
   uniqueProject,
 } from '../helpers/docker.js'
-import { startDockerBridge, type DockerBridge } from '../helpers/docker-bridge.js'
+import { startDockerBridge, type DockerBridge, type ServiceDoc } from '../helpers/docker-bridge.js'
+import { RecordingProxy } from '../helpers/recording-proxy.js'
 
 const engine = await dockerAvailable()
 const project = uniqueProject('life')
+/** Another project on the same engine: the bridge must never see it, nor ask about it. */
+const neighbours = uniqueProject('life-other')
+let proxy: RecordingProxy
 let hb: DockerBridge
+/** Every container this file created in `project`. */
+const ours = new Set<string>()
 
 /** `docker run -d` of a compose-labelled container `<project>-<service>-1`. */
 async function run(
@@ -35,7 +47,9 @@ async function run(
     TEST_IMAGE,
     ...command,
   ])
-  return containerId(`${project}-${service}-1`)
+  const id = await containerId(`${project}-${service}-1`)
+  ours.add(id)
+  return id
 }
 
 const healthcheck = (cmd: string) => [
@@ -52,14 +66,40 @@ const healthcheck = (cmd: string) => [
 describe.skipIf(!engine.ok)('Docker source on a real engine: lifecycle', () => {
   beforeAll(async () => {
     await removeProject(project)
-    hb = await startDockerBridge(project, { CRASHLOOP_RESTARTS: '2', LOG_LEVEL: 'debug' })
+    await removeProject(neighbours)
+    proxy = await RecordingProxy.start(DOCKER_SOCKET)
+    hb = await startDockerBridge(
+      project,
+      { CRASHLOOP_RESTARTS: '2', CRASHLOOP_STABLE_AFTER: '3s', LOG_LEVEL: 'debug' },
+      proxy.socketPath
+    )
     const doc = await hb.health()
     expect(doc.bridge.sources.docker).toMatchObject({ state: 'following', project })
+    // Events outside the project all along: a crash loop, with a healthcheck, of another project.
+    await docker([
+      'run',
+      '-d',
+      '--name',
+      `${neighbours}-noisy-1`,
+      ...composeLabels(neighbours, 'noisy'),
+      '--restart',
+      'always',
+      '--health-cmd',
+      'true',
+      '--health-interval',
+      '500ms',
+      TEST_IMAGE,
+      'sh',
+      '-c',
+      'sleep 1; exit 1',
+    ])
   })
 
   afterAll(async () => {
-    await hb.stop()
+    await (hb as DockerBridge | undefined)?.stop()
+    await (proxy as RecordingProxy | undefined)?.close()
     await removeProject(project)
+    await removeProject(neighbours)
   })
 
   it('follows a healthcheck from starting to passing, failing and passing again', async () => {
@@ -112,22 +152,119 @@ describe.skipIf(!engine.ok)('Docker source on a real engine: lifecycle', () => {
       'crash-looping'
     )
     expect(looping?.status).toBe('unhealthy')
-    expect(looping?.message).toMatch(/^crash-looping: \d+ restarts in 1m$/)
+    // While it is up between two crashes, the message also says since when.
+    expect(looping?.message).toMatch(
+      /^crash-looping: \d+ restarts in 1m( \(up since \d\d:\d\d:\d\dZ\))?$/
+    )
     expect(looping?.instances[0]?.docker?.recentRestarts).toBeGreaterThanOrEqual(2)
     await docker(['update', '--restart', 'no', `${project}-looper-1`])
   })
 
-  it('shows a paused container as unhealthy within 250 ms, and healthy again after unpause', async () => {
-    await run('pausable', [])
+  it('forgives a fixed crash loop once it has run CRASHLOOP_STABLE_AFTER (3s), not before', async () => {
+    // It crashes until a file appears in a directory shared with the host: the fix.
+    const state = mkdtempSync('/tmp/hbt-fix-')
+    chmodSync(state, 0o777)
+    try {
+      await run(
+        'fixable',
+        ['--restart', 'always', '-v', `${state}:/state`],
+        ['sh', '-c', 'test -f /state/ok || { sleep 0.2; exit 1; }; exec sleep 1000']
+      )
+      await hb.waitForService(
+        'fixable',
+        (s) => s?.message.startsWith('crash-looping') === true,
+        'crash-looping'
+      )
+      writeFileSync(join(state, 'ok'), '')
+      const seen: string[] = []
+      const forgiven = await hb.waitForService(
+        'fixable',
+        (s) => {
+          if (s && seen.at(-1) !== s.message) seen.push(s.message)
+          return s?.status === 'healthy'
+        },
+        'forgiven',
+        40_000
+      )
+      expect(forgiven?.message).toBe('running')
+      const part = forgiven?.instances[0]?.docker
+      // Forgiven by the rule, not by the restarts ageing out of the 1m window.
+      expect(part?.recentRestarts).toBeGreaterThanOrEqual(2)
+      const startedAt = Date.parse(part?.startedAt ?? '')
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(3000)
+      // Until then it said since when it was up, in words that do not change every second.
+      const up = `(up since ${new Date(startedAt).toISOString().slice(11, 19)}Z)`
+      expect(seen.filter((m) => m.endsWith(up))).toHaveLength(1)
+      expect(seen.at(-2)).toMatch(/^crash-looping: \d+ restarts in 1m \(up since /)
+    } finally {
+      await docker(['rm', '-f', `${project}-fixable-1`]).catch(() => undefined)
+      rmSync(state, { recursive: true, force: true })
+    }
+  })
+
+  it('shows a paused container as unhealthy, and healthy again after unpause, from the events', async () => {
+    const id = await run('pausable', [])
     await hb.waitForService('pausable', (s) => s?.status === 'healthy', 'running')
     await docker(['pause', `${project}-pausable-1`])
-    let t = Date.now()
-    await hb.waitForService('pausable', (s) => s?.message === 'paused', 'paused')
-    expect(Date.now() - t).toBeLessThan(250)
+    const paused = await hb.waitForService('pausable', (s) => s?.message === 'paused', 'paused')
+    expect(paused?.status).toBe('unhealthy')
     await docker(['unpause', `${project}-pausable-1`])
-    t = Date.now()
     await hb.waitForService('pausable', (s) => s?.status === 'healthy', 'unpaused')
-    expect(Date.now() - t).toBeLessThan(250)
+    // Through the events (each re-inspects), not the once-a-minute reconciliation.
+    const events = hb.lines
+      .filter((l) => l['msg'] === 'docker event' && l['container'] === id.slice(0, 12))
+      .map((l) => l['action'])
+    expect(events).toEqual(expect.arrayContaining(['pause', 'unpause']))
+    expect(events.indexOf('pause')).toBeLessThan(events.lastIndexOf('unpause'))
+  })
+
+  it('after an unpause, does not quote a passing probe as the failure while Docker says unhealthy', async () => {
+    // A pause stops the health monitor, which sets `unhealthy` without a failed probe; after the
+    // unpause Docker keeps that until its next probe, one interval (here 5s) later.
+    const name = `${project}-probed-1`
+    await run('probed', [
+      '--health-cmd',
+      'echo PONG',
+      '--health-interval',
+      '5s',
+      '--health-timeout',
+      '5s',
+      '--health-retries',
+      '3',
+    ])
+    await hb.waitForService(
+      'probed',
+      (s) => s?.message === 'healthcheck passing',
+      'passing',
+      30_000
+    )
+    await docker(['pause', name])
+    await hb.waitForService('probed', (s) => s?.message === 'paused', 'paused')
+    await docker(['unpause', name])
+    const seen: ServiceDoc[] = []
+    await hb.waitForService(
+      'probed',
+      (s) => {
+        if (s && seen.at(-1)?.message !== s.message) seen.push(s)
+        return s?.message === 'healthcheck passing'
+      },
+      'passing again',
+      30_000
+    )
+    const waiting = seen.find((s) => s.message.startsWith('healthcheck unhealthy'))
+    expect(waiting).toMatchObject({
+      status: 'unhealthy',
+      message: "healthcheck unhealthy; the last probe passed (waiting for Docker's next probe)",
+    })
+    expect(waiting?.instances[0]?.docker).toMatchObject({
+      state: 'running',
+      health: 'unhealthy',
+      failingStreak: 0,
+      lastProbeOutput: 'PONG',
+    })
+    expect(seen.map((s) => s.message).filter((m) => m.startsWith('healthcheck failing'))).toEqual(
+      []
+    )
   })
 
   it('shows a container killed by a signal with its exit code', async () => {
@@ -191,10 +328,31 @@ describe.skipIf(!engine.ok)('Docker source on a real engine: lifecycle', () => {
   })
 
   it('never asked the engine for anything outside its project', async () => {
-    const doc = await hb.health()
-    for (const s of doc.services) {
-      for (const i of s.instances) expect(i.docker?.name.startsWith(project) ?? true).toBe(true)
+    const noisy = await containerId(`${neighbours}-noisy-1`)
+    // The neighbour really was busy next to us (each restart is a die and a start event).
+    expect(
+      Number(await docker(['inspect', '--format', '{{.RestartCount}}', noisy]))
+    ).toBeGreaterThan(0)
+    const filter = `com.docker.compose.project=${project}`
+    const inspected: string[] = []
+    for (const r of proxy.requests) {
+      expect(r.method, r.path).toBe('GET')
+      const path = r.path.replace(/^\/v\d+\.\d+/, '')
+      if (path === '/version') continue
+      if (path === '/events' || path === '/containers/json') {
+        // Filtered by the engine: nothing of another project is ever sent to the bridge.
+        const filters = JSON.parse(r.query['filters'] ?? '{}') as Record<string, string[]>
+        expect(filters['label'], path).toEqual([filter])
+        continue
+      }
+      const id = /^\/containers\/([^/]+)\/json$/.exec(path)?.[1]
+      expect(id, path).toBeDefined()
+      if (id !== undefined) inspected.push(id)
     }
+    expect(inspected.length).toBeGreaterThan(ours.size)
+    expect(inspected.filter((id) => !ours.has(id))).toEqual([])
+    const doc = await hb.health()
+    expect(doc.services.map((s) => s.name)).not.toContain('noisy')
     expect(doc.bridge.sources.docker.state).toBe('following')
   })
 })

@@ -4,6 +4,7 @@
  * not need it: the once-a-minute list is the liveness check). The source and its tests depend on
  * the `DockerApi` interface only; `DockerodeApi` is the one implementation that talks to a socket.
  */
+import { SourceError } from '../errors.js'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import { Readable } from 'node:stream'
@@ -48,7 +49,7 @@ export interface DockerApi {
 export type DockerErrorKind = 'unreachable' | 'timeout' | 'http' | 'version' | 'protocol'
 
 /** A failed engine call, with a one-line message fit for a log line and the status `detail`. */
-export class DockerApiError extends Error {
+export class DockerApiError extends SourceError {
   override readonly name = 'DockerApiError'
   constructor(
     message: string,

@@ -53,7 +53,7 @@ describe('DockerSource: subscribe, sync, follow', () => {
     const db = api.add(
       inspectInfo('db', { State: { Health: { Status: 'healthy', FailingStreak: 0, Log: [] } } })
     )
-    expect(source.isReady()).toBe(false)
+    expect(source.currentStatus.state).not.toBe('following')
     source.start()
     await following()
     expect(api.calls.slice(0, 3)).toEqual(['negotiate', 'events', 'list'])
@@ -67,7 +67,7 @@ describe('DockerSource: subscribe, sync, follow', () => {
       unreachableSince: null,
       detail: null,
     })
-    expect(source.isReady()).toBe(true)
+    expect(source.currentStatus.state).toBe('following')
   })
 
   it('asks for the project’s lifecycle events only, from a second before it subscribed', async () => {
@@ -317,7 +317,7 @@ describe('DockerSource: recovery', () => {
     const lost = sink.statuses.find((s) => s.state === 'disconnected')
     expect(lost?.unreachableSince).toBeGreaterThan(0)
     expect(lost?.detail).toBe('the engine ended the events stream')
-    expect(source.isReady()).toBe(false)
+    expect(source.currentStatus.state).not.toBe('following')
     await waitFor(
       () => api.streams.length === 2 && sink.status?.state === 'following',
       'following again'
@@ -506,30 +506,47 @@ describe('DockerSource: recovery', () => {
 })
 
 describe('DockerSource: stop', () => {
-  it('stops promptly while following and closes the stream', async () => {
-    const { api, sink, source, following } = setup()
+  // Fake timers, so "promptly" needs no wall-clock bound: stop() must resolve without any time
+  // passing, and leave no timer behind.
+  it('stops while following: the stream is closed, no timer is left, nothing more arrives', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { api, sink, source } = setup()
     source.start()
-    await following()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sink.status?.state).toBe('following')
+    expect(vi.getTimerCount()).toBe(1) // the reconciliation
     const t = Date.now()
     await source.stop()
-    expect(Date.now() - t).toBeLessThan(200)
+    expect(Date.now()).toBe(t)
     expect(api.stream.destroyed).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
     const delivered = sink.log.length + sink.statuses.length
     api.emit('start', 'a'.repeat(64))
-    await settle()
+    await vi.advanceTimersByTimeAsync(120_000)
     expect(sink.log.length + sink.statuses.length).toBe(delivered)
+    expect(api.calls.filter((c) => c === 'list')).toHaveLength(1)
   })
 
-  it('stops promptly while waiting to reconnect', async () => {
+  it('stops while waiting to reconnect, without waiting for the backoff or the give-up', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const onGiveUp = vi.fn()
     const { api, source } = setup({
       backoff: { initialMs: 60_000, factor: 1, maxMs: 60_000, jitter: 0 },
+      giveUpAfterMs: 120_000,
+      onGiveUp,
     })
     api.down = true
     source.start()
-    await waitFor(() => api.count('negotiate') === 1, 'a first attempt')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(api.count('negotiate')).toBe(1)
+    expect(vi.getTimerCount()).toBe(2) // the backoff and the give-up
     const t = Date.now()
     await source.stop()
-    expect(Date.now() - t).toBeLessThan(200)
+    expect(Date.now()).toBe(t)
+    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(600_000)
+    expect(api.count('negotiate')).toBe(1)
+    expect(onGiveUp).not.toHaveBeenCalled()
   })
 
   it('stops promptly in the middle of a sync', async () => {
@@ -547,6 +564,6 @@ describe('DockerSource: stop', () => {
     await source.stop()
     source.start()
     await source.stop()
-    expect(source.isReady()).toBe(false)
+    expect(source.currentStatus.state).not.toBe('following')
   })
 })

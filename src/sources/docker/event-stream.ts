@@ -3,6 +3,7 @@
  * not align with events: one chunk can hold several events or a fragment of one, so we cut
  * lines ourselves and never parse a chunk (dockerode #363, wud #559).
  */
+import { SourceError } from '../errors.js'
 
 /** One event is ~1 KB; a line this long is not an event but a broken or hostile peer. */
 export const MAX_LINE_BYTES = 1024 * 1024
@@ -12,7 +13,7 @@ const CR = 0x0d
 /** Record separator that prefixes each record when the engine answers as `application/json-seq`. */
 const RS = 0x1e
 
-export class LineTooLongError extends Error {
+export class LineTooLongError extends SourceError {
   override readonly name = 'LineTooLongError'
   constructor(readonly limit: number) {
     super(`an event line exceeded ${limit} bytes`)

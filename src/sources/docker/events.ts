@@ -1,10 +1,12 @@
 /**
  * The container events we subscribe to, and how one line of `/events` becomes one of our events.
  * Only `Action`, `Actor.ID` and `time`/`timeNano` are relied on: API 1.52 dropped the legacy
- * `status`/`id`/`from` fields. `Actor.Attributes` carries every label of the container, so it is
- * reduced to the few attributes we use right here and never kept or logged.
+ * `status`/`id`/`from` fields. `Actor.Attributes` carries every label of the container; it is not
+ * even parsed (events are hints, the container is re-inspected), so it is never kept or logged.
  */
 import { z } from 'zod'
+
+import { COMPOSE_PROJECT } from './labels.js'
 
 /**
  * Lifecycle actions only: the healthcheck's `exec_*` noise (three events per probe) must never
@@ -35,7 +37,7 @@ const ACTIONS: ReadonlySet<string> = new Set(SUBSCRIBED_ACTIONS)
 export function eventFilters(project: string): Record<string, string[]> {
   return {
     type: ['container'],
-    label: [`com.docker.compose.project=${project}`],
+    label: [`${COMPOSE_PROJECT}=${project}`],
     event: [...SUBSCRIBED_ACTIONS],
   }
 }
@@ -51,19 +53,12 @@ export interface ContainerEvent {
   timeNano: number
   /** Epoch ms of the event. */
   at: number
-  /** `die`: the exit code of the process. */
-  exitCode: number | null
-  /** `health_status`: the new status the action names (`health_status: healthy`). */
-  health: 'healthy' | 'unhealthy' | 'starting' | null
 }
 
 const lineSchema = z.object({
   Type: z.string().optional(),
   Action: z.string().min(1),
-  Actor: z.object({
-    ID: z.string().regex(/^[0-9a-f]{12,64}$/),
-    Attributes: z.record(z.string(), z.string()).optional(),
-  }),
+  Actor: z.object({ ID: z.string().regex(/^[0-9a-f]{12,64}$/) }),
   time: z.number().nonnegative().optional(),
   timeNano: z.number().nonnegative().optional(),
 })
@@ -101,29 +96,16 @@ export function parseEventLine(line: string): ParseResult {
   const colon = e.Action.indexOf(':')
   const base = (colon === -1 ? e.Action : e.Action.slice(0, colon)).trim()
   if (!ACTIONS.has(base)) return { ok: false, ignored: true, why: `action ${base}` }
-  const action = base as EventAction
   const timeNano = e.timeNano ?? (e.time ?? 0) * 1e9
-  const suffix = colon === -1 ? '' : e.Action.slice(colon + 1).trim()
   return {
     ok: true,
     event: {
-      action,
+      action: base as EventAction,
       id: e.Actor.ID,
       timeNano,
       at: Math.floor(timeNano / 1e6),
-      exitCode: action === 'die' ? exitCodeOf(e.Actor.Attributes?.['exitCode']) : null,
-      health: action === 'health_status' ? healthOf(suffix) : null,
     },
   }
-}
-
-function exitCodeOf(raw: string | undefined): number | null {
-  if (raw === undefined || !/^-?\d{1,10}$/.test(raw)) return null
-  return Number(raw)
-}
-
-function healthOf(raw: string): ContainerEvent['health'] {
-  return raw === 'healthy' || raw === 'unhealthy' || raw === 'starting' ? raw : null
 }
 
 /** Identity of an event for de-duplication: a `since` replay repeats events already seen. */

@@ -70,20 +70,20 @@ describe('parseDependsOn', () => {
     {
       raw: 'db:service_healthy:true,init:service_completed_successfully:false',
       out: [
-        { service: 'db', condition: 'service_healthy', required: true },
+        { service: 'db', condition: 'service_healthy' },
         // The third field is compose's `restart` flag; `required` is not in the label.
-        { service: 'init', condition: 'service_completed_successfully', required: true },
+        { service: 'init', condition: 'service_completed_successfully' },
       ],
     },
     // Older compose versions write only `name:condition`.
     {
       raw: 'db:service_started',
-      out: [{ service: 'db', condition: 'service_started', required: true }],
+      out: [{ service: 'db', condition: 'service_started' }],
     },
-    { raw: 'db', out: [{ service: 'db', condition: 'service_started', required: true }] },
+    { raw: 'db', out: [{ service: 'db', condition: 'service_started' }] },
     {
       raw: 'db:service_healthy, db:service_started,,',
-      out: [{ service: 'db', condition: 'service_healthy', required: true }],
+      out: [{ service: 'db', condition: 'service_healthy' }],
     },
   ])('parses $raw', ({ raw, out }) => {
     expect(parseDependsOn(raw)).toEqual(out)

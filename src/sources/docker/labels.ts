@@ -101,11 +101,7 @@ export function parseDependsOn(raw: string | undefined): DependsOn[] {
     const [service = '', condition = ''] = entry.trim().split(':')
     if (service === '' || seen.has(service)) continue
     seen.add(service)
-    out.push({
-      service,
-      condition: condition === '' ? 'service_started' : condition,
-      required: true,
-    })
+    out.push({ service, condition: condition === '' ? 'service_started' : condition })
   }
   return out
 }

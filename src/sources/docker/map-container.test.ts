@@ -60,6 +60,7 @@ describe('mapContainer', () => {
       health: 'unhealthy',
       failingStreak: 3,
       lastProbeOutput: 'probe failed: no /tmp/ok',
+      lastProbeExitCode: 1,
       exitCode: null,
       oomKilled: false,
       restartCount: 0,
@@ -67,8 +68,8 @@ describe('mapContainer', () => {
       finishedAt: null,
       labels: { role: 'service' },
       dependsOn: [
-        { service: 'db', condition: 'service_healthy', required: true },
-        { service: 'init', condition: 'service_completed_successfully', required: true },
+        { service: 'db', condition: 'service_healthy' },
+        { service: 'init', condition: 'service_completed_successfully' },
       ],
     })
     expect(observation.id).toMatch(/^[0-9a-f]{64}$/)
@@ -88,6 +89,28 @@ describe('mapContainer', () => {
     })
     expect(observation.finishedAt).not.toBeNull()
     expect(observation.lastProbeOutput).toBeNull()
+    expect(observation.lastProbeExitCode).toBeNull()
+  })
+
+  it('records whether the last probe passed: unpaused, Docker says unhealthy until its next one', () => {
+    const unpaused = inspectInfo('web', {
+      State: {
+        Health: {
+          Status: 'unhealthy',
+          FailingStreak: 0,
+          Log: [
+            { Output: 'refused', ExitCode: 1 },
+            { Output: 'PONG\n', ExitCode: 0 },
+          ],
+        },
+      },
+    })
+    expect(mapContainer(unpaused, undefined, opts).observation).toMatchObject({
+      health: 'unhealthy',
+      failingStreak: 0,
+      lastProbeOutput: 'PONG',
+      lastProbeExitCode: 0,
+    })
   })
 
   it('counts the last start of a container first seen with restarts behind it as one restart', () => {

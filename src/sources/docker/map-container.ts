@@ -54,7 +54,12 @@ export const inspectSchema = z.object({
         Status: z.string(),
         FailingStreak: z.number().int().nonnegative().catch(0),
         Log: z
-          .array(z.object({ Output: z.string().catch('') }))
+          .array(
+            z.object({
+              Output: z.string().catch(''),
+              ExitCode: z.number().int().nullish().catch(null),
+            })
+          )
           .nullish()
           .transform((l) => l ?? []),
       })
@@ -121,6 +126,7 @@ export function mapContainer(
     health: healthOf(info.State.Health?.Status),
     failingStreak: info.State.Health?.FailingStreak ?? 0,
     lastProbeOutput: probeOutput(info),
+    lastProbeExitCode: lastProbe(info)?.ExitCode ?? null,
     // The engine reports 0 for a container that never exited; FinishedAt tells them apart.
     exitCode: finishedAt === null ? null : info.State.ExitCode,
     oomKilled: info.State.OOMKilled,
@@ -178,9 +184,14 @@ function healthOf(status: string | undefined): ContainerHealth {
   return status === 'starting' || status === 'healthy' || status === 'unhealthy' ? status : 'none'
 }
 
-function probeOutput(info: InspectInfo): string | null {
+/** The newest entry of `State.Health.Log` (the engine keeps the last five probes, oldest first). */
+function lastProbe(info: InspectInfo): { Output: string; ExitCode?: number | null } | undefined {
   const log = info.State.Health?.Log
-  const last = log?.[log.length - 1]
+  return log?.[log.length - 1]
+}
+
+function probeOutput(info: InspectInfo): string | null {
+  const last = lastProbe(info)
   if (last === undefined) return null
   const text = last.Output.trim()
   return text.length > MAX_PROBE_OUTPUT ? `${text.slice(0, MAX_PROBE_OUTPUT)}...` : text

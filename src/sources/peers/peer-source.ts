@@ -18,10 +18,12 @@ import type { PeerConfig } from '../../config/config.js'
 import type { Logger } from '../../logger.js'
 import type { PeerState, PeerStatus } from '../../model/observations.js'
 import { healthDeltaSchema, healthDocumentSchema } from '../../wire/health-document.js'
-import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../docker/backoff.js'
+import { sleep } from '../async.js'
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js'
+import { describeError } from '../errors.js'
 import type { HealthSource, PeerSink } from '../source.js'
 
-import { PeerError, describePeerError, followPeerStream } from './peer-stream.js'
+import { PeerError, followPeerStream } from './peer-stream.js'
 
 export interface PeerSourceOptions {
   peer: PeerConfig
@@ -103,7 +105,7 @@ export class PeerSource implements HealthSource {
       if (followedFor >= (this.opts.resetBackoffAfterMs ?? 30_000)) this.backoff.reset()
       this.followingSince = null
       const delay = this.backoff.next()
-      const detail = describePeerError(reason)
+      const detail = describeError(reason)
       this.set({
         state: 'disconnected',
         detail,
@@ -221,20 +223,4 @@ function issueText(issues: readonly { path: PropertyKey[]; message: string }[]):
     ? `${first.path.map(String).join('.') || '(root)'}: ${first.message}`
     : 'invalid'
   return text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS)}...` : text
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve()
-      return
-    }
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }

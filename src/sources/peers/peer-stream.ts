@@ -8,7 +8,9 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { rootCertificates } from 'node:tls'
 
-export class PeerError extends Error {
+import { SourceError } from '../errors.js'
+
+export class PeerError extends SourceError {
   override readonly name = 'PeerError'
 }
 
@@ -26,18 +28,6 @@ export interface PeerStreamOptions {
 
 /** How much of an error answer is read to name its `error` code. */
 const ERROR_BODY_BYTES = 4096
-
-/** What went wrong, in one line for the document's `detail` and the log; never a header. */
-export function describePeerError(err: unknown): string {
-  if (err instanceof PeerError) return err.message
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code
-    return typeof code === 'string' && !err.message.includes(code)
-      ? `${code}: ${err.message}`
-      : err.message
-  }
-  return String(err)
-}
 
 async function errorCodeOf(res: IncomingMessage): Promise<string> {
   let body = ''

@@ -1,0 +1,150 @@
+/**
+ * The project's containers as the source knows them, and the only code that writes containers
+ * into the sink. Besides the sink's copy it remembers, per container, what outlives one inspect
+ * answer: the restarts seen (an explicit `docker restart` resets `RestartCount`, so its event is
+ * the only record of it), the last state (for the reconciliation), and whether its bad labels were
+ * already complained about. It also remembers recently destroyed ids, so an inspect answer still
+ * on its way cannot bring a destroyed container back.
+ */
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../logger.js'
+import type { ContainerObservation, ContainerState } from '../../model/observations.js'
+import type { ContainerSink } from '../source.js'
+
+import type { ContainerSummary } from './docker-api.js'
+import { mapContainer, type InspectInfo } from './map-container.js'
+import { RecentKeys } from './recent-keys.js'
+
+/** Per container, what outlives one inspect answer. */
+interface ContainerMemory {
+  /** Null until the container was inspected once (only a `restart` event was seen). */
+  restartCount: number | null
+  restarts: number[]
+  state: ContainerState | null
+  /** Our clock when the sink last got this container; guards the reconciliation against races. */
+  updatedAt: number
+  labelsWarned: boolean
+}
+
+export interface ContainerInventoryOptions {
+  sink: ContainerSink
+  log: Logger
+  clock: Clock
+  crashloopWindowMs: number
+}
+
+export class ContainerInventory {
+  private readonly memory = new Map<string, ContainerMemory>()
+  private readonly destroyed = new RecentKeys(4096)
+  private readonly sink: ContainerSink
+  private readonly log: Logger
+  private readonly clock: Clock
+  private readonly crashloopWindowMs: number
+
+  constructor(options: ContainerInventoryOptions) {
+    this.sink = options.sink
+    this.log = options.log
+    this.clock = options.clock
+    this.crashloopWindowMs = options.crashloopWindowMs
+  }
+
+  /**
+   * The answers of a full list + inspect (null: vanished between the two): replaces everything
+   * the sink knew. Returns the number of containers.
+   */
+  replaceAll(infos: readonly (InspectInfo | null)[]): number {
+    const present = infos.filter((i): i is InspectInfo => i !== null)
+    const ids = new Set(present.map((i) => i.Id))
+    for (const id of this.memory.keys()) if (!ids.has(id)) this.memory.delete(id)
+    const observations = present.map((info) => this.observe(info))
+    this.sink.replaceContainers(observations)
+    return observations.length
+  }
+
+  /** One inspect answer; null when the engine no longer knows the container. */
+  apply(id: string, info: InspectInfo | null): void {
+    if (this.destroyed.has(id)) return
+    if (info === null) {
+      // Gone between the event and the inspect; its `destroy` event will say so too.
+      this.forget(id)
+      return
+    }
+    this.sink.upsertContainer(this.observe(info))
+  }
+
+  /** The container was destroyed: removed at once, and answers still on their way are ignored. */
+  destroy(id: string): void {
+    this.destroyed.add(id)
+    this.forget(id)
+  }
+
+  isDestroyed(id: string): boolean {
+    return this.destroyed.has(id)
+  }
+
+  /** An explicit restart, which resets `RestartCount`: its event is the only record of it. */
+  recordRestart(id: string, at: number): void {
+    const known = this.memory.get(id)
+    if (known) known.restarts.push(at)
+    else this.memory.set(id, { ...blankMemory(this.clock.now()), restarts: [at] })
+  }
+
+  /**
+   * Compares a list taken at `listedAt` with what is known: forgets containers that are gone and
+   * returns the ids whose state differs (or that were not known), to be inspected.
+   */
+  reconcile(
+    listed: readonly ContainerSummary[],
+    listedAt: number,
+    inFlight: (id: string) => boolean
+  ): string[] {
+    const ids = new Set<string>()
+    const differ: string[] = []
+    for (const s of listed) {
+      ids.add(s.id)
+      if (this.memory.get(s.id)?.state !== s.state) differ.push(s.id)
+    }
+    for (const [id, known] of this.memory) {
+      // Updated after the list was taken: newer than the list, so the list cannot judge it.
+      if (!ids.has(id) && known.updatedAt < listedAt && !inFlight(id)) {
+        this.log.debug({ container: id.slice(0, 12) }, 'reconciliation: container is gone')
+        this.forget(id)
+      }
+    }
+    return differ
+  }
+
+  private forget(id: string): void {
+    this.memory.delete(id)
+    this.sink.removeContainer(id)
+  }
+
+  /** Maps an inspect answer, carrying what is remembered about the container's restarts. */
+  private observe(info: InspectInfo): ContainerObservation {
+    const now = this.clock.now()
+    const prior = this.memory.get(info.Id)
+    const { observation, labelProblems } = mapContainer(info, prior, {
+      now,
+      crashloopWindowMs: this.crashloopWindowMs,
+    })
+    const warned = prior?.labelsWarned ?? false
+    if (labelProblems.length > 0 && !warned) {
+      this.log.warn(
+        { container: observation.name, problems: labelProblems },
+        'ignoring invalid health-bridge labels'
+      )
+    }
+    this.memory.set(info.Id, {
+      restartCount: observation.restartCount,
+      restarts: [...observation.restarts],
+      state: observation.state,
+      updatedAt: now,
+      labelsWarned: warned || labelProblems.length > 0,
+    })
+    return observation
+  }
+}
+
+function blankMemory(now: number): ContainerMemory {
+  return { restartCount: null, restarts: [], state: null, updatedAt: now, labelsWarned: false }
+}
