@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 
-import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
+import { instanceRefSchema, serviceNameSchema } from '../../config/names.js'
 import { httpStatusOf, type Status } from '../../model/status.js'
 import { instanceEtag } from '../../render/etag.js'
 import type { HealthStore } from '../../store/health-store.js'
@@ -17,7 +17,7 @@ const CACHE_CONTROL = 'no-cache'
 export const healthQuerySchema = z
   .strictObject({
     service: serviceNameSchema.optional(),
-    instance: instanceNameSchema.optional(),
+    instance: instanceRefSchema.optional(),
     format: z.enum(['json', 'text'], { error: 'must be json or text' }).optional(),
   })
   .refine((q) => q.instance === undefined || q.service !== undefined, {

@@ -50,7 +50,8 @@ async function errorCodeOf(res: IncomingMessage): Promise<string> {
  */
 export function followPeerStream(opts: PeerStreamOptions, onOpen: () => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const url = new URL('/health/stream', `${opts.url}/`)
+    // Relative, so a peer behind a path prefix (a reverse proxy's /bridge/) works too.
+    const url = new URL('health/stream', `${opts.url}/`)
     const headers: Record<string, string> = { accept: 'text/event-stream' }
     if (opts.token !== null) headers['authorization'] = `Bearer ${opts.token}`
     if (opts.lastEventId !== null) headers['last-event-id'] = opts.lastEventId
