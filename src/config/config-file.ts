@@ -15,6 +15,7 @@ export const serviceConfigSchema = z.strictObject({
   jobTimeout: durationSchema({ min: 1000 }).optional(),
   dependsOn: z.array(serviceNameSchema).optional(),
   ignore: z.boolean({ error: 'must be true or false' }).optional(),
+  optional: z.boolean({ error: 'must be true or false' }).optional(),
 })
 
 export const configFileSchema = z.strictObject({

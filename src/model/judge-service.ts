@@ -348,6 +348,15 @@ function rollUpService(instances: readonly JudgedInstance[]): Verdict {
   return verdict(worst, `${count((s) => s === worst)} of ${n} instances ${worst}: ${example}`)
 }
 
+/**
+ * Whether the configuration says the service must exist. One marked `optional` (disabled with
+ * `replicas: 0`, or placed on another host) is reported only while something of it is seen.
+ */
+function declared(name: string, config: ModelConfig): boolean {
+  const file = config.services[name]
+  return file !== undefined && file.optional !== true
+}
+
 /** A service with no instance: expected heartbeats, a missing container, or nothing to go on. */
 function judgeEmptyService(settings: ServiceSettings, ctx: ServiceContext, now: number): Verdict {
   if (settings.heartbeatExpected) {
@@ -373,8 +382,7 @@ function judgeEmpty(
   ctx: ServiceContext,
   now: number
 ): Verdict {
-  const local =
-    containers.length > 0 || ctx.config.services[name] !== undefined || remotes.length === 0
+  const local = containers.length > 0 || declared(name, ctx.config) || remotes.length === 0
   let v = local ? judgeEmptyService(settings, ctx, now) : null
   for (const r of remotes) {
     const rv =
@@ -410,7 +418,7 @@ export function judgeService(
     built.length === 0 &&
     containers.length === 0 &&
     remotes.length === 0 &&
-    ctx.config.services[name] === undefined
+    !declared(name, ctx.config)
   ) {
     return none
   }

@@ -489,6 +489,23 @@ describe('rolling up a service', () => {
     expect(svc(j, 'api').dependsOn).toEqual(['mcp-server'])
   })
 
+  it('does not report an optional configured service until something of it is seen', () => {
+    const config = modelConfig({
+      services: {
+        'mcp-server': { optional: true, role: 'service' },
+        'db-table-creator': { role: 'job', optional: true },
+      },
+    })
+    expect(run({ config }).services).toEqual([])
+    expect(run({ config, docker: DOCKER_DISABLED }).services).toEqual([])
+    const seen = run({
+      config,
+      containers: [container('db-table-creator', { state: 'exited', exitCode: 0 })],
+    })
+    expect(svc(seen, 'db-table-creator')).toMatchObject({ kind: 'job', status: 'healthy' })
+    expect(seen.services.map((x) => x.name)).toEqual(['db-table-creator'])
+  })
+
   it('reports a configured service that has no container as unhealthy', () => {
     const j = run({
       config: modelConfig({ services: { 'garbage-collector': { critical: false } } }),

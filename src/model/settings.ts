@@ -12,6 +12,8 @@ export interface ServiceOverrides {
   jobTimeout?: number | undefined
   dependsOn?: readonly string[] | undefined
   ignore?: boolean | undefined
+  /** Not reported while nothing of it is seen (disabled, or on another host). */
+  optional?: boolean | undefined
 }
 
 /** What the model is configured with: a slice of `Config`, so the model stays a pure function. */
@@ -75,7 +77,9 @@ export function resolveServiceSettings(
     critical: file?.critical ?? labels.critical ?? true,
     // Without Docker, a service declared in the file can only be observed through heartbeats.
     heartbeatExpected:
-      file?.heartbeat ?? labels.heartbeat ?? (!dockerEnabled && file !== undefined),
+      file?.heartbeat ??
+      labels.heartbeat ??
+      (!dockerEnabled && file !== undefined && file.optional !== true),
     heartbeatTimeoutMs:
       file?.heartbeatTimeout ?? labels.heartbeatTimeoutMs ?? config.heartbeatTimeoutMs,
     jobTimeoutMs: file?.jobTimeout ?? labels.jobTimeoutMs ?? null,
