@@ -3,12 +3,14 @@ import { readFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
 import { z } from 'zod'
 
+import { SERVICE_KINDS } from '../model/settings.js'
+
 import { durationSchema } from './duration.js'
-import { serviceNameSchema } from './names.js'
+import { serviceNameSchema } from '../wire/names.js'
 
 /** Per-service settings from CONFIG_FILE. Where a label and the file disagree, the file wins. */
 export const serviceConfigSchema = z.strictObject({
-  role: z.enum(['service', 'job'], { error: 'must be "service" or "job"' }).optional(),
+  role: z.enum(SERVICE_KINDS, { error: 'must be "service" or "job"' }).optional(),
   critical: z.boolean({ error: 'must be true or false' }).optional(),
   heartbeat: z.boolean({ error: 'must be true or false' }).optional(),
   heartbeatTimeout: durationSchema({ min: 100 }).optional(),

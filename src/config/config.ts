@@ -9,6 +9,7 @@ import { z } from 'zod'
 
 import { ConfigFileError, loadConfigFile, type ServiceConfigs } from './config-file.js'
 import { formatDuration } from '../model/format.js'
+import { LIMITS, type Limits } from '../wire/limits.js'
 
 import { durationSchema } from './duration.js'
 import { TokensFileError, loadTokensFile, type ServiceTokens } from './tokens-file.js'
@@ -133,10 +134,10 @@ const envSchema = z.object({
   MAX_INSTANCES: intIn(1, 1_000_000).default(5000),
   MAX_STREAMS: intIn(0, 100_000).default(100),
   // Input limits (defaults: LIMITS below; bounds keep a typo from disabling a limit).
-  MAX_BODY_BYTES: intIn(1024, 1024 * 1024).default(16 * 1024),
-  MAX_ERROR_CHARS: intIn(64, 65_536).default(1024),
-  MAX_DETAILS_BYTES: intIn(2, 1024 * 1024).default(4 * 1024),
-  MAX_DETAILS_DEPTH: intIn(1, 64).default(8),
+  MAX_BODY_BYTES: intIn(1024, 1024 * 1024).default(LIMITS.bodyBytes),
+  MAX_ERROR_CHARS: intIn(64, 65_536).default(LIMITS.errorChars),
+  MAX_DETAILS_BYTES: intIn(2, 1024 * 1024).default(LIMITS.detailsBytes),
+  MAX_DETAILS_DEPTH: intIn(1, 64).default(LIMITS.detailsDepth),
   // Node server timeouts; at least 1 s, since 0 would mean "never" to Node.
   HEADERS_TIMEOUT: durationSchema({ min: 1000 }).default(10_000),
   REQUEST_TIMEOUT: durationSchema({ min: 1000 }).default(30_000),
@@ -212,21 +213,6 @@ export interface Config {
   serverTimeouts: ServerTimeouts
   corsOrigins: readonly string[]
   limits: Limits
-}
-
-/** Input limits: explicit and documented (docs/security.md); env-configurable within bounds. */
-export interface Limits {
-  bodyBytes: number
-  errorChars: number
-  detailsBytes: number
-  detailsDepth: number
-}
-
-export const LIMITS: Limits = {
-  bodyBytes: 16 * 1024,
-  errorChars: 1024,
-  detailsBytes: 4 * 1024,
-  detailsDepth: 8,
 }
 
 /** Node HTTP server timeouts: slow clients cannot pin connections. */

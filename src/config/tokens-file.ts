@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 
 import { LineCounter, isMap, isScalar, parseDocument } from 'yaml'
 
-import { SERVICE_NAME_PATTERN } from './names.js'
+import { SERVICE_NAME_PATTERN } from '../wire/names.js'
 
 /** Service name -> the tokens accepted for its heartbeats (one, or a few during a rotation). */
 export type ServiceTokens = ReadonlyMap<string, readonly string[]>

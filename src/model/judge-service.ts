@@ -6,7 +6,8 @@
 import { clockTime } from './format.js'
 import { jobStateOf, judgeContainer, recentRestarts } from './judge-container.js'
 import { forgetAt, judgeHeartbeat, judgeMissingHeartbeat } from './judge-heartbeat.js'
-import type { JobJudgement, JudgedInstance, JudgedService } from './judged.js'
+import type { JobJudgement } from './job.js'
+import type { JudgedInstance, JudgedService } from './judged.js'
 import type {
   ContainerObservation,
   DockerSourceStatus,

@@ -3,17 +3,11 @@
  * observations by reference). `src/render/` turns them into the wire document; the model never
  * builds wire shapes, so a change of the JSON format does not ripple into the judgement.
  */
+import type { JobJudgement } from './job.js'
 import type { ContainerObservation, HeartbeatObservation } from './observations.js'
 import type { RemoteInstance } from './remote.js'
+import type { ServiceKind } from './settings.js'
 import type { Status } from './status.js'
-
-export const JOB_STATES = ['pending', 'running', 'succeeded', 'failed', 'unknown'] as const
-export type JobState = (typeof JOB_STATES)[number]
-
-export interface JobJudgement {
-  state: JobState
-  exitCode: number | null
-}
 
 export interface JudgedInstance {
   /** The instance's id in the document: the container name, or the heartbeat's instance. */
@@ -37,7 +31,7 @@ export interface JudgedInstance {
 export interface JudgedService {
   name: string
   status: Status
-  kind: 'service' | 'job'
+  kind: ServiceKind
   critical: boolean
   message: string
   dependsOn: readonly string[]

@@ -3,10 +3,19 @@
  * `judge.ts` turns them into statuses. Nothing here knows about dockerode or HTTP.
  */
 
-export type ContainerState =
-  'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
+export const CONTAINER_STATES = [
+  'created',
+  'running',
+  'paused',
+  'restarting',
+  'removing',
+  'exited',
+  'dead',
+] as const
+export type ContainerState = (typeof CONTAINER_STATES)[number]
 
-export type ContainerHealth = 'none' | 'starting' | 'healthy' | 'unhealthy'
+export const CONTAINER_HEALTHS = ['none', 'starting', 'healthy', 'unhealthy'] as const
+export type ContainerHealth = (typeof CONTAINER_HEALTHS)[number]
 
 /** The `health-bridge.*` labels of a container, already parsed and validated. */
 export interface ServiceLabels {
@@ -65,7 +74,14 @@ export interface ContainerObservation {
   ips: readonly string[]
 }
 
-export type DockerState = 'disabled' | 'connecting' | 'syncing' | 'following' | 'disconnected'
+export const DOCKER_STATES = [
+  'disabled',
+  'connecting',
+  'syncing',
+  'following',
+  'disconnected',
+] as const
+export type DockerState = (typeof DOCKER_STATES)[number]
 
 /** What the Docker source says about itself; shown under `bridge.sources.docker`. */
 export interface DockerSourceStatus {
@@ -95,7 +111,8 @@ export const DOCKER_DISABLED: DockerSourceStatus = {
 }
 
 /** What a heartbeat reported; `error` always means `unhealthy`. */
-export type ReportedStatus = 'healthy' | 'unhealthy' | 'succeeded' | 'failed'
+export const REPORTED_STATUSES = ['healthy', 'unhealthy', 'succeeded', 'failed'] as const
+export type ReportedStatus = (typeof REPORTED_STATUSES)[number]
 
 export interface HeartbeatObservation {
   service: string
@@ -111,7 +128,8 @@ export interface HeartbeatObservation {
   remoteAddress: string | null
 }
 
-export type PeerState = 'connecting' | 'syncing' | 'following' | 'disconnected'
+export const PEER_STATES = ['connecting', 'syncing', 'following', 'disconnected'] as const
+export type PeerState = (typeof PEER_STATES)[number]
 
 /** What the source following one peer bridge says about it; shown under `bridge.sources.peers`. */
 export interface PeerStatus {

@@ -3,7 +3,8 @@
  * instances, already decided by the bridge that observed them. The hub merges them with what it
  * observes itself (`judge-service.ts`), so one service spans every host.
  */
-import type { JobJudgement } from './judged.js'
+import type { JobJudgement } from './job.js'
+import type { ServiceKind } from './settings.js'
 import type { Status } from './status.js'
 
 export interface RemoteInstance {
@@ -27,7 +28,7 @@ export interface RemoteService {
   peer: string
   /** Since when the peer is unreachable, once it is lost: its instances are then unknown. */
   lostSince: number | null
-  kind: 'service' | 'job'
+  kind: ServiceKind
   critical: boolean
   dependsOn: readonly string[]
   status: Status

@@ -1,11 +1,15 @@
 import type { ContainerObservation, ServiceLabels } from './observations.js'
 
+/** What a service is: long-running, or a job that must complete (an init job). */
+export const SERVICE_KINDS = ['service', 'job'] as const
+export type ServiceKind = (typeof SERVICE_KINDS)[number]
+
 /**
  * Per-service settings from the configuration (CONFIG_FILE): the model's own shape, which the
  * config loader produces. Durations in milliseconds; every key optional.
  */
 export interface ServiceOverrides {
-  role?: 'service' | 'job' | undefined
+  role?: ServiceKind | undefined
   critical?: boolean | undefined
   heartbeat?: boolean | undefined
   heartbeatTimeout?: number | undefined
@@ -32,7 +36,7 @@ export interface ModelConfig {
 
 /** The effective settings of one service: config file, then labels, then defaults. */
 export interface ServiceSettings {
-  kind: 'service' | 'job'
+  kind: ServiceKind
   critical: boolean
   heartbeatExpected: boolean
   heartbeatTimeoutMs: number

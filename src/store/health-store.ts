@@ -34,7 +34,6 @@ import { earliest } from '../model/verdict.js'
 import { assembleDelta, assembleDocument, encodeHeader, type Bytes } from '../render/document.js'
 import { documentEtag } from '../render/etag.js'
 import { dockerSourceView, drawnSources, peerSourceView } from '../render/views.js'
-import type { ContainerSink, PeerSink } from '../sources/source.js'
 import type {
   BridgeView,
   HealthDelta,
@@ -123,7 +122,11 @@ function lazily<T>(build: () => T): () => T {
   }
 }
 
-export class HealthStore implements ContainerSink, PeerSink {
+/**
+ * Implements the sources' ports (`ContainerSink`, `PeerSink` in src/sources/source.ts) by shape:
+ * the core does not import what its adapters own; `bridge.ts` hands the store to each source.
+ */
+export class HealthStore {
   private readonly index = new ObservationIndex()
   private readonly peers: PeerCopies
   /** Per peer, since when it counted as lost at the last flush (null: not lost). */

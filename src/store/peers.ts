@@ -6,7 +6,7 @@
  * qualified with their host, so the same container name on two hosts stays two instances.
  */
 import { jobStateOf } from '../model/judge-container.js'
-import type { JobJudgement } from '../model/judged.js'
+import type { JobJudgement } from '../model/job.js'
 import type { PeerStatus } from '../model/observations.js'
 import type { RemoteInstance, RemoteService } from '../model/remote.js'
 import type {

@@ -1,5 +1,14 @@
 import { z } from 'zod'
 
+import { JOB_STATES } from '../model/job.js'
+import {
+  CONTAINER_HEALTHS,
+  CONTAINER_STATES,
+  DOCKER_STATES,
+  PEER_STATES,
+  REPORTED_STATUSES,
+} from '../model/observations.js'
+import { SERVICE_KINDS } from '../model/settings.js'
 import { STATUSES } from '../model/status.js'
 
 const status = z.enum(STATUSES)
@@ -8,8 +17,8 @@ const isoTime = z.iso.datetime({ offset: true })
 export const dockerPartSchema = z.object({
   containerId: z.string(),
   name: z.string(),
-  state: z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']),
-  health: z.enum(['none', 'starting', 'healthy', 'unhealthy']),
+  state: z.enum(CONTAINER_STATES),
+  health: z.enum(CONTAINER_HEALTHS),
   failingStreak: z.number().int(),
   exitCode: z.number().int().nullable(),
   oomKilled: z.boolean(),
@@ -24,7 +33,7 @@ export const heartbeatPartSchema = z.object({
   expected: z.boolean(),
   lastSeenAt: isoTime.nullable(),
   timeoutSeconds: z.number(),
-  reported: z.enum(['healthy', 'unhealthy', 'succeeded', 'failed']).nullable(),
+  reported: z.enum(REPORTED_STATUSES).nullable(),
   error: z.string().nullable(),
   details: z.record(z.string(), z.unknown()).nullable(),
   clockSkewSeconds: z.number().nullable(),
@@ -41,14 +50,14 @@ export const instanceSchema = z.object({
 })
 
 export const jobSchema = z.object({
-  state: z.enum(['pending', 'running', 'succeeded', 'failed', 'unknown']),
+  state: z.enum(JOB_STATES),
   exitCode: z.number().int().nullable(),
 })
 
 export const serviceSchema = z.object({
   name: z.string(),
   status,
-  kind: z.enum(['service', 'job']),
+  kind: z.enum(SERVICE_KINDS),
   critical: z.boolean(),
   message: z.string(),
   /** When the service entered its current status (as far as this bridge has seen). */
@@ -61,7 +70,7 @@ export const serviceSchema = z.object({
 })
 
 export const dockerSourceSchema = z.object({
-  state: z.enum(['disabled', 'connecting', 'syncing', 'following', 'disconnected']),
+  state: z.enum(DOCKER_STATES),
   project: z.string().nullable(),
   lastEventAt: isoTime.nullable(),
   unreachableSince: isoTime.nullable(),
@@ -72,7 +81,7 @@ export const dockerSourceSchema = z.object({
 export const peerSourceSchema = z.object({
   name: z.string(),
   url: z.string(),
-  state: z.enum(['connecting', 'syncing', 'following', 'disconnected']),
+  state: z.enum(PEER_STATES),
   lastEventAt: isoTime.nullable(),
   unreachableSince: isoTime.nullable(),
   detail: z.string().nullable(),

@@ -1,7 +1,8 @@
 import { z } from 'zod'
 
-import { LIMITS, type Limits } from '../config/config.js'
-import { instanceNameSchema, serviceNameSchema } from '../config/names.js'
+import { LIMITS, type Limits } from './limits.js'
+import { instanceNameSchema, serviceNameSchema } from './names.js'
+import { REPORTED_STATUSES } from '../model/observations.js'
 import { STATUSES } from '../model/status.js'
 
 /**
@@ -32,9 +33,7 @@ export function heartbeatRequestSchemaFor(
         'Which replica: its container id (or 12+ character prefix), name or hostname; default "default".'
       ),
     status: z
-      .enum(['healthy', 'unhealthy', 'succeeded', 'failed'], {
-        error: 'must be one of healthy, unhealthy, succeeded, failed',
-      })
+      .enum(REPORTED_STATUSES, { error: `must be one of ${REPORTED_STATUSES.join(', ')}` })
       .optional()
       .describe('succeeded/failed: a job reporting its end (terminal: never goes stale).'),
     error: z

@@ -1,7 +1,7 @@
 /** Generators for the input surfaces: heartbeat bodies (valid, nearly valid, junk) and more. */
 import fc from 'fast-check'
 
-import { INSTANCE_NAME_PATTERN, SERVICE_NAME_PATTERN } from '../../src/config/names.js'
+import { INSTANCE_NAME_PATTERN, SERVICE_NAME_PATTERN } from '../../src/wire/names.js'
 
 /** A few names, so heartbeats hit the same instances again (updates) as well as new ones. */
 export const serviceName = fc.oneof(

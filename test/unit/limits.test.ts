@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { createApp } from '../../src/app.js'
-import { ConfigError, LIMITS, loadConfig } from '../../src/config/config.js'
+import { ConfigError, loadConfig } from '../../src/config/config.js'
+import { LIMITS } from '../../src/wire/limits.js'
 import { HealthStore } from '../../src/store/health-store.js'
 import { errorBodySchema } from '../../src/wire/error.js'
 import { memoryLogger } from '../helpers/log-sink.js'

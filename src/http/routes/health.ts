@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 
-import { instanceRefSchema, serviceNameSchema } from '../../config/names.js'
+import { instanceRefSchema, serviceNameSchema } from '../../wire/names.js'
 import { httpStatusOf, type Status } from '../../model/status.js'
 import { instanceEtag } from '../../render/etag.js'
 import type { HealthStore } from '../../store/health-store.js'

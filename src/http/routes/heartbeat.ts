@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 
 import type { Config } from '../../config/config.js'
-import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
+import { instanceNameSchema, serviceNameSchema } from '../../wire/names.js'
 import type { ReportedStatus } from '../../model/observations.js'
 import type { HealthStore } from '../../store/health-store.js'
 import type { HeartbeatMetrics, HeartbeatRejectReason } from '../../metrics/metrics.js'

@@ -5,10 +5,11 @@
  */
 import { z } from 'zod'
 
-import type {
-  ContainerHealth,
-  ContainerObservation,
-  ContainerState,
+import {
+  CONTAINER_STATES,
+  type ContainerHealth,
+  type ContainerObservation,
+  type ContainerState,
 } from '../../model/observations.js'
 
 import {
@@ -19,8 +20,6 @@ import {
   parseDependsOn,
   parseServiceLabels,
 } from './labels.js'
-
-const STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const
 
 /** Probe output is capped by the engine at 4 KiB; a status message needs far less. */
 export const MAX_PROBE_OUTPUT = 1024
@@ -44,7 +43,7 @@ export const inspectSchema = z.object({
     .transform((c) => c ?? { Hostname: null, Labels: {} }),
   State: z.object({
     // An unknown status from a future engine is not a reason to drop the container.
-    Status: z.enum(STATES).catch('dead'),
+    Status: z.enum(CONTAINER_STATES).catch('dead'),
     OOMKilled: z.boolean().catch(false),
     ExitCode: z.number().int().catch(0),
     StartedAt: z.string().optional(),
