@@ -1,9 +1,10 @@
 /**
  * What the README's "Supported versions" states, asserted on the engine the tests run on: each
  * CI lane (scripts/ci/lane.sh names it in CI_DOCKER_LANE) really is the Engine, API, containerd
- * and Compose it claims, a test's own private engine is the lane's dockerd too, and a compose
- * healthcheck's `start_interval` (CLP's healthchecks use it) is honoured on the main lane and
- * refused by Compose on the oldest, as the README says.
+ * and Compose it claims, the bridge's own client settles on that API version, a test's own
+ * private engine is the lane's dockerd too, and a compose healthcheck's `start_interval` (CLP's
+ * healthchecks use it) is honoured on the main lane and refused by Compose on the oldest, as the
+ * README says.
  *
  * Under REQUIRE_DOCKER=1 or CI=true with no lane named, the engine must be the main lane's: that
  * is what `npm test` in `.ci/run` runs on. Otherwise, with no lane named (a developer's own
@@ -17,6 +18,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { DockerodeApi } from '../../src/sources/docker/docker-api.js'
 
 import {
   CI_DOCKER_LANE,
@@ -180,6 +183,12 @@ describe.skipIf(!available.ok || !lane)(`the ${laneName ?? '?'} lane's versions`
       expect(atLeast(v.Version, l.atLeast.engine), `Engine ${v.Version} ${HINT}`).toBe(true)
       expect(atLeast(v.ApiVersion, l.atLeast.api), `API ${v.ApiVersion} ${HINT}`).toBe(true)
     }
+  })
+
+  it(`is spoken to by the bridge at API ${l.api}: its client negotiates the engine's newest`, async () => {
+    const api = new DockerodeApi({ dockerHost: `unix://${DOCKER_SOCKET}` })
+    const info = await api.negotiate(AbortSignal.timeout(5000))
+    expect(info, HINT).toEqual({ version: v.Version, apiVersion: l.api })
   })
 
   it(`runs Compose ${l.compose} as the docker CLI's compose plugin`, async () => {
