@@ -22,9 +22,10 @@
 #     uses bookworm's runc 1.1.5 (apt), which containerd 2.1's shim drives fine; docker-init is
 #     bookworm's tini-static. Verified here: containers, healthchecks with start_interval,
 #     `--init`, restart policies, pause, compose networks.
-#   * The default CLI plugin /usr/local/lib/docker/cli-plugins/docker-compose (and a
-#     docker-compose link on PATH) points at the main lane's compose: the main lane owns the
-#     default socket, so a plain `docker compose` there is the main lane's too.
+#   * The machine's defaults point at the main lane, which owns the default socket: the CLI
+#     plugin /usr/local/lib/docker/cli-plugins/docker-compose (and a docker-compose link on
+#     PATH), and dockerd, docker-proxy, containerd and its shim in /usr/local/sbin (ahead of
+#     bookworm's on PATH). bookworm's own files stay where apt put them, for the oldest lane.
 #
 # The .debs from trixie and forky are fetched and verified by lib-debs.sh (signed InRelease ->
 # Packages.xz -> SHA256), never through an apt source. The versions each lane is meant to have
@@ -185,19 +186,28 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 4. The default compose plugin is the main lane's (the main lane owns the default socket).
-#    Not for a trial install under another HB_CI_PREFIX: that one must not change what the
-#    machine's plain `docker compose` runs.
+# 4. The machine's defaults are the main lane's, because the main lane owns the default socket:
+#    the default compose plugin, and dockerd, docker-proxy, containerd, its shim and ctr in
+#    /usr/local/sbin, ahead of bookworm's /usr/sbin and /usr/bin on PATH. So a plain
+#    `docker compose`, and a plain `dockerd` (what a test's private engine starts when
+#    TEST_DOCKERD is unset), match the engine on the default socket. Not for a trial install
+#    under another HB_CI_PREFIX: that one must not change what the machine runs.
 # ---------------------------------------------------------------------------
-main_plugin=$LANE_DOCKER_CONFIG/cli-plugins/docker-compose
-if [ "$HB_CI_PREFIX" = /opt/health-bridge-ci ] \
-  && [ "$(readlink "$DEFAULT_PLUGIN" 2>/dev/null)" != "$main_plugin" ]; then
-  mkdir -p "$(dirname "$DEFAULT_PLUGIN")"
-  ln -sfn "$main_plugin" "$DEFAULT_PLUGIN.new"
-  mv -T "$DEFAULT_PLUGIN.new" "$DEFAULT_PLUGIN"
+# link_default LINK TARGET: LINK -> TARGET, replaced atomically (a running test may use it).
+link_default() {
+  [ "$(readlink "$1" 2>/dev/null)" = "$2" ] && return 0
+  mkdir -p "$(dirname "$1")"
+  ln -sfn "$2" "$1.new"
+  mv -T "$1.new" "$1"
+  log "$1 -> $2"
+}
+if [ "$HB_CI_PREFIX" = /opt/health-bridge-ci ]; then
+  link_default "$DEFAULT_PLUGIN" "$LANE_DOCKER_CONFIG/cli-plugins/docker-compose"
   # The standalone name too (the same binary behaves as compose v2 when called by that name).
-  ln -sfn "$DEFAULT_PLUGIN" /usr/local/bin/docker-compose
-  log "default compose plugin -> main lane's"
+  link_default /usr/local/bin/docker-compose "$DEFAULT_PLUGIN"
+  for b in dockerd docker-proxy containerd containerd-shim-runc-v2 ctr; do
+    link_default "/usr/local/sbin/$b" "$LANE_BIN/$b"
+  done
 fi
 
 # ---------------------------------------------------------------------------
