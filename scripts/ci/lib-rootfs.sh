@@ -10,9 +10,10 @@
 
 BUSYBOX_BIN=${BUSYBOX_BIN:-/bin/busybox}
 
-# ensure_docker: make sure the daemon answers (fast no-op when it does).
+# ensure_docker: make sure the lane's daemon answers (fast no-op when it does). The lane is
+# CI_DOCKER_LANE (set by lane.sh), else main: the engine on the default socket.
 ensure_docker() {
-  "$(dirname "${BASH_SOURCE[0]}")/start-dockerd.sh"
+  "$(dirname "${BASH_SOURCE[0]}")/start-dockerd.sh" "${CI_DOCKER_LANE:-main}"
 }
 
 # image_exists NAME: true when the local image is present.

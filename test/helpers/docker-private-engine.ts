@@ -4,6 +4,10 @@
  * The shared engine that other test files use is never touched. Needs root, `dockerd` and
  * `unshare` (util-linux).
  *
+ * Which dockerd: TEST_DOCKERD (docker.ts), so each CI lane restarts its own engine version.
+ * dockerd looks up containerd, and containerd its runc shim and runc, on PATH, so the directory
+ * of TEST_DOCKERD goes first on the child's PATH: a lane's bin/ holds all of them.
+ *
  * The network namespace is not optional: a dockerd started with `--bridge=none` deletes the
  * host's `docker0` interface at start-up (moby daemon_unix.go, removeDefaultBridgeInterface),
  * which breaks the shared engine's default network. In a namespace of its own there is no
@@ -22,9 +26,9 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { networkInterfaces } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 
-import { docker, pingSocket, TEST_IMAGE } from './docker.js'
+import { docker, pingSocket, TEST_DOCKERD, TEST_IMAGE } from './docker.js'
 
 const CGROUP_PARENT = 'health-bridge-test'
 
@@ -42,7 +46,7 @@ export interface PrivateEngine {
 export async function privateEngineUnavailable(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'a private dockerd needs root'
   for (const [cmd, arg] of [
-    ['dockerd', '--version'],
+    [TEST_DOCKERD, '--version'],
     ['unshare', '--version'],
   ] as const) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -70,7 +74,7 @@ export async function startPrivateEngine(storageDriver: string): Promise<Private
   const args = [
     '--net',
     '--',
-    'dockerd',
+    TEST_DOCKERD,
     '--config-file',
     configFile,
     '-H',
@@ -96,7 +100,7 @@ export async function startPrivateEngine(storageDriver: string): Promise<Private
     const hadDocker0 = hasDocker0()
     const log = openSync(logFile, 'a')
     // unshare execs dockerd: the child's pid is dockerd's, so SIGTERM reaches the daemon.
-    child = spawn('unshare', args, { stdio: ['ignore', log, log] })
+    child = spawn('unshare', args, { stdio: ['ignore', log, log], env: engineEnv() })
     closeSync(log)
     const deadline = Date.now() + 30_000
     while (!(await pingSocket(socket, 500))) {
@@ -150,6 +154,12 @@ export async function startPrivateEngine(storageDriver: string): Promise<Private
       removeCgroupParent()
     },
   }
+}
+
+/** The child's environment: PATH starts with TEST_DOCKERD's directory when it names a path. */
+function engineEnv(): NodeJS.ProcessEnv {
+  if (!TEST_DOCKERD.includes('/')) return process.env
+  return { ...process.env, PATH: [dirname(TEST_DOCKERD), process.env['PATH']].join(delimiter) }
 }
 
 /** Best effort: the empty `health-bridge-test` cgroups the private engine's containers used. */

@@ -13,11 +13,20 @@ export const TEST_IMAGE = 'health-bridge-test/busybox:latest'
 
 export const REQUIRE_DOCKER = process.env['REQUIRE_DOCKER'] === '1'
 
+/** The CI lane the tests run in (`main`, `oldest`; scripts/ci/lane.sh), or null outside one. */
+export const CI_DOCKER_LANE = process.env['CI_DOCKER_LANE'] || null
+
 /** The engine the tests use: DOCKER_HOST when it names a unix socket, else the default socket. */
 export const DOCKER_SOCKET = (() => {
   const host = process.env['DOCKER_HOST']
   return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock'
 })()
+
+/**
+ * The dockerd a test's own private engine runs (docker-private-engine.ts): TEST_DOCKERD when set
+ * (each CI lane names its own, scripts/ci/lane.sh), else `dockerd` on PATH.
+ */
+export const TEST_DOCKERD = process.env['TEST_DOCKERD'] || 'dockerd'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
