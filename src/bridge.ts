@@ -26,7 +26,7 @@ import { VERSION } from './version.js'
 export const CONNECTIONS_CHECK_MS = 1000
 
 /** How long shutdown waits for in-flight requests before it closes the remaining connections. */
-const DRAIN_MS = 1000
+export const DRAIN_MS = 1000
 
 export interface BridgeOptions {
   config: Config
@@ -34,6 +34,8 @@ export interface BridgeOptions {
   clock?: Clock
   /** The Docker source gave up after DOCKER_GIVE_UP_AFTER; main exits so the socket is re-mounted. */
   onGiveUp?: (reason: string) => void
+  /** How long stop() lets in-flight requests finish (DRAIN_MS); tests make it long to prove it is not waited for. */
+  drainMs?: number
 }
 
 export interface RunningBridge {
@@ -113,7 +115,7 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
       server.closeIdleConnections()
       const drain = setTimeout(() => {
         server.closeAllConnections()
-      }, DRAIN_MS)
+      }, opts.drainMs ?? DRAIN_MS)
       await Promise.all(sources.map((s) => s.stop()))
       store.close()
       await closed
