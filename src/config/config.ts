@@ -1,175 +1,18 @@
 /**
  * The only module that reads the environment (enforced by lint). Everything else receives the
- * typed `Config` that `loadConfig` returns.
+ * typed `Config` that `loadConfig` returns. The variables themselves are listed in `env.ts`.
  */
 import { readFileSync } from 'node:fs'
-import { hostname } from 'node:os'
 
-import { z } from 'zod'
+import { formatDuration } from '../model/format.js'
+import type { Limits } from '../wire/limits.js'
 
 import { ConfigFileError, loadConfigFile, type ServiceConfigs } from './config-file.js'
-import { formatDuration } from '../model/format.js'
-import { LIMITS, type Limits } from '../wire/limits.js'
-
-import { durationSchema } from './duration.js'
+import { envSchema } from './env.js'
+import { defaultBridgeName, type LOG_LEVELS, type PeerConfig } from './env-values.js'
 import { TokensFileError, loadTokensFile, type ServiceTokens } from './tokens-file.js'
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
-
-const intIn = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `expected a whole number from ${min} to ${max}`)
-
-const token = z
-  .string()
-  .min(16, 'must be at least 16 characters (use e.g. `openssl rand -hex 24`)')
-  .max(512, 'must be at most 512 characters')
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-
-const FLAG_VALUES = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'] as const
-const flag = z
-  .string()
-  .transform((s) => s.toLowerCase())
-  .pipe(z.enum(FLAG_VALUES, { error: 'expected true or false' }))
-  .transform((s) => s === 'true' || s === '1' || s === 'yes' || s === 'on')
-
-const BRIDGE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/
-
-/** The machine's hostname, made into a valid BRIDGE_NAME (a hostname may be longer or dotted). */
-function defaultBridgeName(): string {
-  const name = hostname()
-    .replace(/[^A-Za-z0-9_.-]/g, '-')
-    .slice(0, 64)
-  return name === '' ? 'bridge' : name
-}
-
-export interface PeerConfig {
-  /** The peer's BRIDGE_NAME as this hub calls it (`worker-1` in `worker-1=http://...`). */
-  name: string
-  /** Its base URL, e.g. `https://10.0.0.2:8080`, without a trailing slash. */
-  url: string
-}
-
-/** `PEERS=worker-1=http://10.0.0.2:8080,worker-2=https://w2:8443`. */
-const peersSchema = z.string().transform((text, ctx): PeerConfig[] => {
-  const peers: PeerConfig[] = []
-  for (const item of text
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '')) {
-    const eq = item.indexOf('=')
-    const name = eq === -1 ? '' : item.slice(0, eq).trim()
-    const raw = eq === -1 ? '' : item.slice(eq + 1).trim()
-    const problem = peerProblem(name, raw, peers)
-    if (problem !== null) {
-      // Quote the entry, but never a URL that carries credentials.
-      const shown = /\/\/[^/]*@/.test(raw) ? name : item
-      ctx.addIssue({ code: 'custom', message: `"${shown}": ${problem}` })
-      return z.NEVER
-    }
-    peers.push({ name, url: raw.replace(/\/+$/, '') })
-  }
-  return peers
-})
-
-function peerProblem(name: string, raw: string, earlier: readonly PeerConfig[]): string | null {
-  const expected = 'expected comma-separated name=url, e.g. worker-1=http://10.0.0.2:8080'
-  if (name === '' || raw === '') return expected
-  if (!BRIDGE_NAME_PATTERN.test(name))
-    return `the name must be 1-64 characters: letters, digits, "_", "." or "-"`
-  if (earlier.some((p) => p.name === name)) return `the name ${name} is listed twice`
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    return `not a URL (${expected})`
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    return 'only http:// and https:// peers'
-  // A token in a URL ends up in logs and in the document's peers list: PEER_TOKEN carries it.
-  if (url.username !== '' || url.password !== '') return 'no credentials in the URL; use PEER_TOKEN'
-  if (url.search !== '' || url.hash !== '') return 'the URL must not have a query or a fragment'
-  return null
-}
-
-/** The environment, as the contract lists it (plus the documented extensions). */
-const envSchema = z.object({
-  BRIDGE_NAME: z
-    .string()
-    .regex(BRIDGE_NAME_PATTERN, 'expected 1-64 characters: letters, digits, "_", "." or "-"')
-    .optional(),
-  PORT: intIn(0, 65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: z
-    .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
-    .default('info'),
-  DOCKER_HOST: z
-    .string()
-    .regex(
-      /^(unix:\/\/\/.+|tcp:\/\/[^/]+|https?:\/\/[^/]+)\/?$/,
-      'expected unix:///path/to/docker.sock or tcp://host:port'
-    )
-    .default('unix:///var/run/docker.sock'),
-  DOCKER: z.enum(['auto', 'on', 'off'], { error: 'expected auto, on or off' }).default('auto'),
-  COMPOSE_PROJECT_NAME: z
-    .string()
-    .regex(
-      /^[a-z0-9][a-z0-9_-]*$/,
-      'expected a compose project name (lowercase letters, digits, "_" and "-")'
-    )
-    .optional(),
-  HEARTBEAT_TIMEOUT: durationSchema({ min: 100 }).default(30_000),
-  STARTUP_GRACE: durationSchema().optional(),
-  HEARTBEAT_TOKEN: token.optional(),
-  CRASHLOOP_RESTARTS: intIn(1, 1000).default(2),
-  CRASHLOOP_WINDOW: durationSchema({ min: 1000 }).default(15 * 60_000),
-  // Past the start-up of a healthcheck like CLP's (start_period 60s + 3 probes 30s apart = 150s),
-  // twice over; a third of the window, so a fix shows well before the restarts age out.
-  CRASHLOOP_STABLE_AFTER: durationSchema({ min: 1000 }).default(5 * 60_000),
-  DOCKER_STALE_AFTER: durationSchema().default(10_000),
-  DOCKER_GIVE_UP_AFTER: durationSchema().default(120_000),
-  MAX_INSTANCES: intIn(1, 1_000_000).default(5000),
-  MAX_STREAMS: intIn(0, 100_000).default(100),
-  // Input limits (defaults: LIMITS below; bounds keep a typo from disabling a limit).
-  MAX_BODY_BYTES: intIn(1024, 1024 * 1024).default(LIMITS.bodyBytes),
-  MAX_ERROR_CHARS: intIn(64, 65_536).default(LIMITS.errorChars),
-  MAX_DETAILS_BYTES: intIn(2, 1024 * 1024).default(LIMITS.detailsBytes),
-  MAX_DETAILS_DEPTH: intIn(1, 64).default(LIMITS.detailsDepth),
-  // Node server timeouts; at least 1 s, since 0 would mean "never" to Node.
-  HEADERS_TIMEOUT: durationSchema({ min: 1000 }).default(10_000),
-  REQUEST_TIMEOUT: durationSchema({ min: 1000 }).default(30_000),
-  KEEP_ALIVE_TIMEOUT: durationSchema({ min: 100 }).default(5_000),
-  CHECK_SENDER_ADDRESS: flag.default(false),
-  CONFIG_FILE: z.string().min(1).optional(),
-  HEARTBEAT_TOKENS_FILE: z.string().min(1).optional(),
-  READ_TOKEN: token.optional(),
-  PEERS: peersSchema.optional(),
-  PEER_TOKEN: token.optional(),
-  PEER_STALE_AFTER: durationSchema({ min: 1000 }).default(10_000),
-  PEER_CA_FILE: z.string().min(1).optional(),
-  CORS_ORIGINS: z
-    .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter((o) => o !== '')
-    )
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(
-            /^(\*|https?:\/\/[^/\s]+)$/,
-            'expected comma-separated origins like https://webui.example:4000, or *'
-          )
-      )
-    )
-    .default([]),
-})
+export type { PeerConfig } from './env-values.js'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
