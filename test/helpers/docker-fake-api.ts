@@ -72,6 +72,8 @@ type Method = 'negotiate' | 'events' | 'list' | 'inspect'
 
 export class FakeDockerApi implements DockerApi {
   readonly address = 'unix:///fake/docker.sock'
+  /** What socketRemoved() answers: set it to play a socket file that dockerd deleted. */
+  removed = false
   readonly containers = new Map<string, InspectInfo>()
   /** Every call, in order: `events`, `list`, `inspect <id12>` ... */
   readonly calls: string[] = []
@@ -155,6 +157,10 @@ export class FakeDockerApi implements DockerApi {
 
   count(prefix: string): number {
     return this.calls.filter((c) => c.startsWith(prefix)).length
+  }
+
+  socketRemoved(): boolean {
+    return this.removed
   }
 
   async negotiate(signal: AbortSignal): Promise<EngineInfo> {

@@ -4,13 +4,15 @@
  * not need it: the once-a-minute list is the liveness check). The source and its tests depend on
  * the `DockerApi` interface only; `DockerodeApi` is the one implementation that talks to a socket.
  */
-import { SourceError } from '../errors.js'
+import { statSync } from 'node:fs'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import { Readable } from 'node:stream'
 
 import Docker from 'dockerode'
 import { z } from 'zod'
+
+import { SourceError } from '../errors.js'
 
 import { COMPOSE_PROJECT } from './labels.js'
 import { inspectSchema, type InspectInfo } from './map-container.js'
@@ -44,6 +46,12 @@ export interface DockerApi {
   listContainers(project: string, signal: AbortSignal): Promise<ContainerSummary[]>
   /** One container by id or name; null when the engine does not know it (404). */
   inspectContainer(idOrName: string, signal: AbortSignal): Promise<InspectInfo | null>
+  /**
+   * True when the unix socket this bridge connects to was removed, yet its path still resolves:
+   * a bind mount of a socket file that dockerd deleted when it stopped (live-restore, an upgrade).
+   * That mount can never reach the engine's new socket; only a restart of the container can.
+   */
+  socketRemoved(): boolean
 }
 
 export type DockerErrorKind = 'unreachable' | 'timeout' | 'http' | 'version' | 'protocol'
@@ -163,6 +171,18 @@ export class DockerodeApi implements DockerApi {
     this.probe = client(this.target)
     this.requests = this.probe
     this.stream = this.probe
+  }
+
+  socketRemoved(): boolean {
+    const path = this.target.socketPath
+    if (path === undefined) return false
+    try {
+      // No link left: the host deleted it; only our mount keeps the inode alive.
+      return statSync(path).nlink === 0
+    } catch {
+      // Not there at all: a host path, where the engine's next socket will appear.
+      return false
+    }
   }
 
   async negotiate(signal: AbortSignal): Promise<EngineInfo> {

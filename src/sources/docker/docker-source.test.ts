@@ -439,6 +439,40 @@ describe('DockerSource: recovery', () => {
     expect(sink.status).toMatchObject({ state: 'following', unreachableSince: null })
   })
 
+  it('gives up at once when the socket it was given a mount of was removed (dockerd restarted)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const onGiveUp = vi.fn()
+    const { api, sink, source } = setup({ giveUpAfterMs: 120_000, onGiveUp })
+    source.start()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sink.status?.state).toBe('following')
+    // dockerd stops and deletes its socket; our bind mount still resolves, with no link left.
+    api.down = true
+    api.removed = true
+    api.stream.destroy()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(onGiveUp).toHaveBeenCalledTimes(1)
+    expect(onGiveUp.mock.calls[0]?.[0]).toMatch(
+      /mounted \(unix:\/\/\/fake\/docker.sock\) was removed/
+    )
+    // Still once, however often it retries meanwhile.
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(onGiveUp).toHaveBeenCalledTimes(1)
+  })
+
+  it('keeps retrying a removed socket when DOCKER_GIVE_UP_AFTER=0 (never give up)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const onGiveUp = vi.fn()
+    const { api, sink, source } = setup({ giveUpAfterMs: 0, onGiveUp })
+    api.down = true
+    api.removed = true
+    source.start()
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(sink.status?.state).toBe('disconnected')
+    expect(api.count('negotiate')).toBeGreaterThan(1)
+    expect(onGiveUp).not.toHaveBeenCalled()
+  })
+
   it('resets the backoff after a long healthy run, and not after a short one', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const { api, sink, source } = setup({

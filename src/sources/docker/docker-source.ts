@@ -77,6 +77,7 @@ export class DockerSource implements HealthSource {
   private readonly stopController = new AbortController()
   private loop: Promise<void> | null = null
   private everFollowed = false
+  private gaveUp = false
 
   constructor(options: DockerSourceOptions) {
     this.api = options.api
@@ -259,6 +260,14 @@ export class DockerSource implements HealthSource {
     const unreachableSince = this.status.current.unreachableSince ?? now
     this.status.set({ state: 'disconnected', unreachableSince, detail: reason })
     this.giveUp.arm(unreachableSince)
+    // The engine deleted the socket file we were given a mount of: no retry can reach its next
+    // one, so waiting out DOCKER_GIVE_UP_AFTER would only keep everything unknown for longer.
+    if (this.giveUpAfterMs > 0 && this.api.socketRemoved()) {
+      this.giveUp.disarm()
+      this.giveUpNow(
+        `the Docker socket this bridge mounted (${this.api.address}) was removed: dockerd restarted or was upgraded; only a restart of this container mounts the new one`
+      )
+    }
     const fields = { reason, retryInMs: loss.delayMs }
     if (loss.wasFollowing) this.log.warn(fields, 'docker events stream lost; reconnecting')
     else if (loss.firstFailure) this.log.warn(fields, 'docker engine not reachable; retrying')
@@ -266,11 +275,14 @@ export class DockerSource implements HealthSource {
     return loss.delayMs
   }
 
-  /** The give-up timer fired: true when the engine is still unreachable and we gave up. */
-  private giveUpNow(): boolean {
+  /** The give-up timer fired (or the socket is gone): true when the engine is still unreachable and we gave up. */
+  private giveUpNow(why?: string): boolean {
     const { unreachableSince, detail } = this.status.current
-    if (this.stopped() || unreachableSince === null) return false
-    const reason = `docker engine unreachable for ${Math.round(this.giveUpAfterMs / 1000)}s (${detail ?? 'unknown'})`
+    if (this.stopped() || this.gaveUp || unreachableSince === null) return false
+    this.gaveUp = true
+    const reason =
+      why ??
+      `docker engine unreachable for ${Math.round(this.giveUpAfterMs / 1000)}s (${detail ?? 'unknown'})`
     if (this.onGiveUp) this.onGiveUp(reason)
     else this.log.error({ reason }, 'giving up on the docker engine')
     return true
