@@ -19,7 +19,9 @@ function svc(name: string, status: Status, over: Partial<ServiceView> = {}): Ser
     dependsOn: [],
     impactedBy: [],
     job: null,
-    instances: [{ id: 'default', host: 'h', status, message: status, docker: null, heartbeat: null }],
+    instances: [
+      { id: 'default', host: 'h', status, message: status, docker: null, heartbeat: null },
+    ],
     ...over,
   }
 }

@@ -36,7 +36,9 @@ const BRIDGE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/
 
 /** The machine's hostname, made into a valid BRIDGE_NAME (a hostname may be longer or dotted). */
 function defaultBridgeName(): string {
-  const name = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64)
+  const name = hostname()
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .slice(0, 64)
   return name === '' ? 'bridge' : name
 }
 
