@@ -5,8 +5,6 @@
  * written here; a test checks that every route the app serves is in it, and that real answers
  * validate against it.
  */
-import { createHash } from 'node:crypto'
-
 import { Hono } from 'hono'
 import { z } from 'zod'
 
@@ -24,7 +22,8 @@ import {
 } from '../wire/health-document.js'
 import { heartbeatAcceptedSchema, heartbeatRequestSchema, statusSchema } from '../wire/heartbeat.js'
 
-import { etagMatches, healthQuerySchema, historyQuerySchema } from './routes/health.js'
+import { conditional, strongTagOf } from './conditional.js'
+import { healthQuerySchema, historyQuerySchema } from './routes/health.js'
 import { deleteQuerySchema } from './routes/heartbeat.js'
 import { streamQuerySchema } from './routes/stream.js'
 
@@ -437,12 +436,11 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
 
 export function openapiRoutes(deps: { version: string }): Hono {
   const body = JSON.stringify(buildOpenApiDocument(deps.version))
-  const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`
+  // The same bytes for as long as the process runs: a strong tag.
+  const etag = strongTagOf(body)
   const app = new Hono()
-  app.get('/openapi.json', (c) => {
-    const headers = { etag, 'cache-control': 'no-cache' }
-    if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
-    return c.body(body, 200, { ...headers, 'content-type': 'application/json; charset=utf-8' })
-  })
+  app.get('/openapi.json', (c) =>
+    conditional(c, { etag, type: 'application/json; charset=utf-8', body })
+  )
   return app
 }

@@ -6,13 +6,12 @@ import { instanceNameSchema, serviceNameSchema } from '../../config/names.js'
 import { httpStatusOf, type Status } from '../../model/status.js'
 import { instanceEtagOf, type HealthStore } from '../../state/health-store.js'
 import type { Readiness } from '../../wire/health-document.js'
+import { CACHE_CONTROL, conditional } from '../conditional.js'
 import { notFound } from '../errors.js'
 import { parseQuery } from '../query.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 const TEXT_TYPE = 'text/plain; charset=utf-8'
-// Pollers must revalidate every time, and may: the ETag makes that cheap.
-const CACHE_CONTROL = 'no-cache'
 
 export const healthQuerySchema = z
   .strictObject({
@@ -34,16 +33,6 @@ export const historyQuerySchema = z.strictObject({
     .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'))
     .optional(),
 })
-
-/** Weak comparison, as If-None-Match wants: W/"x" matches "x"; `*` matches anything. */
-export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false
-  const bare = etag.replace(/^W\//, '')
-  return ifNoneMatch.split(',').some((t) => {
-    const tag = t.trim()
-    return tag === '*' || tag.replace(/^W\//, '') === bare
-  })
-}
 
 function line(name: string, status: Status, message: string): string {
   return `${name} ${status}: ${message}\n`
@@ -71,19 +60,25 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
       const status = httpStatusOf(inst.status)
       const etag = instanceEtagOf(inst)
       if (q.format === 'text') {
-        return conditional(c, etag, status, TEXT_TYPE, () =>
-          line(`${q.service}/${inst.id}`, inst.status, inst.message)
-        )
+        return conditional(c, {
+          etag,
+          status,
+          type: TEXT_TYPE,
+          body: () => line(`${q.service}/${inst.id}`, inst.status, inst.message),
+        })
       }
-      return conditional(c, etag, status, JSON_TYPE, () => JSON.stringify(inst))
+      return conditional(c, { etag, status, type: JSON_TYPE, body: () => JSON.stringify(inst) })
     }
     const status = httpStatusOf(svc.view.status)
     if (q.format === 'text') {
-      return conditional(c, svc.etag, status, TEXT_TYPE, () =>
-        line(svc.view.name, svc.view.status, svc.view.message)
-      )
+      return conditional(c, {
+        etag: svc.etag,
+        status,
+        type: TEXT_TYPE,
+        body: () => line(svc.view.name, svc.view.status, svc.view.message),
+      })
     }
-    return conditional(c, svc.etag, status, JSON_TYPE, () => svc.body)
+    return conditional(c, { etag: svc.etag, status, type: JSON_TYPE, body: svc.body })
   })
 
   app.get('/health/live', (c) =>
@@ -123,33 +118,17 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
 
 function whole(c: Context, store: HealthStore, text: boolean): Response {
   const r = store.current()
+  // Every representation here is drawn only from what the weak ETag covers, so one tag serves
+  // both the JSON and the text form (they differ by URL, so caches never mix them).
   if (text) {
-    return conditional(
-      c,
-      r.etag,
-      r.httpStatus,
-      TEXT_TYPE,
-      () =>
+    return conditional(c, {
+      etag: r.etag,
+      status: r.httpStatus,
+      type: TEXT_TYPE,
+      body: () =>
         line('overall', r.doc.status, `${r.doc.services.length} services`) +
-        r.doc.services.map((s) => line(s.name, s.status, s.message)).join('')
-    )
+        r.doc.services.map((s) => line(s.name, s.status, s.message)).join(''),
+    })
   }
-  return conditional(c, r.etag, r.httpStatus, JSON_TYPE, () => r.body)
-}
-
-/**
- * `304` with no body when the client's `If-None-Match` still matches, else the body. Every
- * representation here is drawn only from what the weak ETag covers, so one tag serves both the
- * JSON and the text form (they differ by URL, so caches never mix them).
- */
-function conditional(
-  c: Context,
-  etag: string,
-  status: 200 | 503,
-  type: string,
-  body: () => string
-): Response {
-  const headers = { etag, 'cache-control': CACHE_CONTROL }
-  if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
-  return c.body(body(), status, { ...headers, 'content-type': type })
+  return conditional(c, { etag: r.etag, status: r.httpStatus, type: JSON_TYPE, body: r.body })
 }
