@@ -27,3 +27,16 @@ export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output
   }
   return parsed.data
 }
+
+/** Validates path parameters (`/health/services/:service`) the same way, naming each one. */
+export function parseParams<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
+  const parsed = schema.safeParse(c.req.param())
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error)
+    throw badRequest(
+      `invalid path: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues
+    )
+  }
+  return parsed.data
+}
