@@ -8,8 +8,6 @@
  * honours `retry:` and `Retry-After`, resumes with `Last-Event-ID`, and treats a silent
  * connection (no keep-alive for `idleTimeoutMs`) as dead, which a half-open TCP stream is.
  */
-import type { HealthDocument } from '../wire/health-document.js'
-
 import {
   HealthBridgeError,
   asHealthDocument,
@@ -18,6 +16,7 @@ import {
   type ConnectionOptions,
 } from './fetch-health.js'
 import { SseParser } from './sse.js'
+import type { HealthDocument } from './types.js'
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed'
 

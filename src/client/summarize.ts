@@ -4,7 +4,7 @@
  * with the root cause named, rather than as one more independent failure.
  */
 import { STATUSES, rank, type Status } from '../model/status.js'
-import type { HealthDocument, ServiceView } from '../wire/health-document.js'
+import type { HealthDocument, ServiceView } from './types.js'
 
 /**
  * How a service relates to what is broken:
