@@ -36,7 +36,7 @@ export interface FetchHealthOptions extends ConnectionOptions {
 
 /** A non-health answer from the bridge (or something that is not the bridge). */
 export class HealthBridgeError extends Error {
-  override readonly name = 'HealthBridgeError'
+  override readonly name: string = 'HealthBridgeError'
   /** From `Retry-After`, when the bridge asked the client to wait (429). */
   retryAfterMs: number | undefined
   constructor(
