@@ -7,6 +7,7 @@
  * - `applyDelta()` applies one `event: delta` of the stream to the document, and
  *   `HealthFollower` follows the stream's events (for your own SSE parser);
  * - `summarize()` turns the document into what a status display shows;
+ * - `etagCache()` gives an openapi-fetch client ETag revalidation, 304s included;
  * - `createHealthClient()` binds a connection once and remembers the last snapshot;
  * - `sendHeartbeat()` / `HeartbeatSender` report a service's own health.
  */
@@ -18,3 +19,4 @@ export * from './summarize.js'
 export * from './health-client.js'
 export type * from './types.js'
 export * from './heartbeat.js'
+export * from './etag-cache.js'
