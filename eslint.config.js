@@ -7,7 +7,7 @@ export default tseslint.config(
   {
     // Generated files (src/client/api-types.gen.ts): checked by tsc and by a staleness test.
     ignores: [
-      'dist/**',
+      '**/dist/**',
       'node_modules/**',
       'coverage/**',
       'test-output/**',
