@@ -11,7 +11,7 @@ import { createApp } from '../app.js'
 import { loadConfig } from '../config/config.js'
 import { HealthStore } from '../state/health-store.js'
 
-import { PAGE_JS } from './page-script.js'
+import { pageScript } from './assets.js'
 
 const stores: HealthStore[] = []
 const files: string[] = []
@@ -138,14 +138,17 @@ describe('GET / (the status page)', () => {
     expect(await changed.text()).toContain('disk full')
   })
 
-  it('serves its script and stylesheet, revalidatable, and the script is self-contained JavaScript', async () => {
+  it('serves its script (the bundle, self-contained) and stylesheet, revalidatable', async () => {
     const { app } = setup()
     const js = await app.request('/assets/page.js')
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
     const source = await js.text()
-    expect(source).toBe(PAGE_JS)
-    // Parses as a standalone script (not run here: the browser test runs it).
+    expect(source).toBe(pageScript())
+    // One classic script that needs nothing else: it parses standalone, imports nothing, and
+    // carries the bridge's own client (not run here: the browser test runs it).
     expect(() => new Script(source)).not.toThrow()
+    expect(source).not.toMatch(/^\s*import\s/m)
+    expect(source).toContain('// src/client/subscribe.ts')
     const again = await app.request('/assets/page.js', {
       headers: { 'if-none-match': js.headers.get('etag') ?? '' },
     })

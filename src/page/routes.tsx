@@ -12,7 +12,7 @@ import { parseQuery } from '../http/query.js'
 import { frameAncestors } from '../http/security.js'
 import type { HealthStore, Rendered } from '../state/health-store.js'
 
-import { PAGE_JS } from './page-script.js'
+import { pageScript } from './assets.js'
 import { PAGE_CSS } from './page-style.js'
 import { LiveContent, StatusPage, type PageModel } from './view.js'
 
@@ -102,7 +102,7 @@ export function pageRoutes(deps: PageDeps): Hono {
     })
   })
 
-  app.get('/assets/page.js', asset(PAGE_JS, 'text/javascript; charset=utf-8'))
+  app.get('/assets/page.js', asset(pageScript(), 'text/javascript; charset=utf-8'))
   app.get('/assets/page.css', asset(PAGE_CSS, 'text/css; charset=utf-8'))
 
   return app
