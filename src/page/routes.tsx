@@ -6,7 +6,9 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 
-import { summarize } from '../client/summarize.js'
+// The page is a client of the bridge like any WebUI: it summarizes with the published client's
+// own summarize(), so the page and a WebUI built on @health-bridge/client tell the same story.
+import { summarize } from '../client/index.js'
 import { CACHE_CONTROL, conditional, weakTagOf } from '../http/conditional.js'
 import { parseQuery } from '../http/query.js'
 import { frameAncestors } from '../http/security.js'
