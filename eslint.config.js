@@ -13,6 +13,8 @@ export default tseslint.config(
       'test-output/**',
       'bench/out/**',
       '**/*.gen.ts',
+      // Compiled by test/integration/webui-consumer.test.ts against generated types.
+      'test/fixtures/webui-consumer/**',
     ],
   },
   js.configs.recommended,

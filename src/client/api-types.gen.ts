@@ -502,13 +502,6 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The request did not arrive within HEADERS_TIMEOUT or REQUEST_TIMEOUT; the HTTP server answers this itself, without a body, and closes the connection. */
-        RequestTimeout: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content?: never;
-        };
     };
     parameters: never;
     requestBodies: never;
@@ -554,7 +547,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            408: components["responses"]["RequestTimeout"];
             500: components["responses"]["InternalError"];
             /** @description The whole document: starting, unknown or unhealthy (the body says why). */
             503: {
@@ -594,7 +586,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyInstances"];
@@ -626,7 +617,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            408: components["responses"]["RequestTimeout"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -671,7 +661,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
-            408: components["responses"]["RequestTimeout"];
             500: components["responses"]["InternalError"];
             /** @description The service: starting, unknown or unhealthy (the body says why). */
             503: {
@@ -729,7 +718,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
-            408: components["responses"]["RequestTimeout"];
             500: components["responses"]["InternalError"];
             /** @description The instance: starting, unknown or unhealthy (the body says why). */
             503: {
@@ -762,7 +750,7 @@ export interface operations {
                     "application/json": components["schemas"]["Live"];
                 };
             };
-            408: components["responses"]["RequestTimeout"];
+            400: components["responses"]["BadRequest"];
         };
     };
     getReady: {
@@ -784,7 +772,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            408: components["responses"]["RequestTimeout"];
             500: components["responses"]["InternalError"];
             /** @description Not ready yet. */
             503: {
@@ -823,7 +810,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
-            408: components["responses"]["RequestTimeout"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -866,7 +852,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            408: components["responses"]["RequestTimeout"];
             429: components["responses"]["TooManyStreams"];
             500: components["responses"]["InternalError"];
         };
@@ -890,7 +875,6 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            408: components["responses"]["RequestTimeout"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -926,7 +910,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            408: components["responses"]["RequestTimeout"];
+            400: components["responses"]["BadRequest"];
         };
     };
     getStatusPage: {
@@ -949,7 +933,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            408: components["responses"]["RequestTimeout"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -987,7 +970,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            408: components["responses"]["RequestTimeout"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1024,7 +1006,6 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
-            408: components["responses"]["RequestTimeout"];
         };
     };
     getStatusPageStyle: {
@@ -1060,7 +1041,6 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
-            408: components["responses"]["RequestTimeout"];
         };
     };
 }

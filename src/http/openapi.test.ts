@@ -106,6 +106,18 @@ describe('GET /openapi.json', () => {
         }
       }
     }
+    // Every error answer has a body: one without would put `undefined` into openapi-fetch's
+    // error type, and `if (error) throw error` would no longer narrow `data`.
+    const responses = doc.components['responses'] as Record<string, Response>
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [code, r] of Object.entries(op.responses as Record<string, Response>)) {
+          if (!/^[45]/.test(code)) continue
+          const resolved = r.$ref ? responses[r.$ref.split('/').at(-1) ?? ''] : r
+          expect(resolved?.content, `${method} ${path} ${code} has a body`).toBeDefined()
+        }
+      }
+    }
     const shapeOf = (path: string, code: string) =>
       (doc.paths[path]?.['get']?.responses[code] as Response).content?.['application/json']?.schema
     expect(shapeOf('/health', '200')).toEqual({ $ref: '#/components/schemas/HealthDocument' })

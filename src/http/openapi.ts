@@ -28,8 +28,10 @@ import { heartbeatAcceptedSchema, heartbeatRequestSchema, statusSchema } from '.
 import { conditional, strongTagOf } from './conditional.js'
 import { healthPaths } from './openapi/health-paths.js'
 import { otherPaths } from './openapi/other-paths.js'
-import { ERRORS, REQUEST_TIMEOUT, json, ref, type JsonSchema } from './openapi/parts.js'
+import { ERRORS, json, ref, type JsonSchema } from './openapi/parts.js'
 import { streamPath } from './openapi/stream-path.js'
+import { parseQuery } from './query.js'
+import { noQuerySchema } from './routes/health.js'
 
 /** `GET /health/live`'s answer: always this, while the process serves. */
 export const liveSchema = z.object({ status: z.literal('healthy') })
@@ -78,7 +80,6 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
   for (const [name, description] of Object.entries(ERRORS)) {
     responses[name] = { description, content: json(ref('Error')) }
   }
-  responses['RequestTimeout'] = REQUEST_TIMEOUT
   return {
     openapi: '3.1.0',
     info: {
@@ -123,8 +124,9 @@ export function openapiRoutes(deps: { version: string }): Hono {
   // The same bytes for as long as the process runs: a strong tag.
   const etag = strongTagOf(body)
   const app = new Hono()
-  app.get('/openapi.json', (c) =>
-    conditional(c, { etag, type: 'application/json; charset=utf-8', body })
-  )
+  app.get('/openapi.json', (c) => {
+    if (c.req.url.includes('?')) parseQuery(c, noQuerySchema)
+    return conditional(c, { etag, type: 'application/json; charset=utf-8', body })
+  })
   return app
 }

@@ -2,10 +2,10 @@
  * A proxy in front of a real bridge whose `GET /health/stream` always speaks in deltas: it
  * follows the bridge's own stream (whichever event types it sends), and re-sends the first
  * document as `event: health` and every later one as an `event: delta` of what changed. Every
- * other GET is passed through. So a client (the status page) can be shown to follow deltas of a
+ * other request is passed through. So a client (the status page) can be shown to follow deltas of a
  * real, changing stack, whatever the bridge behind it sends.
  */
-import { createServer, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 import { HealthFollower } from '../../src/client/follow.js'
@@ -76,6 +76,31 @@ async function streamDeltas(bridgeUrl: string, res: ServerResponse, sent: DeltaP
   res.end()
 }
 
+/** Anything else goes to the bridge as it came (method, body, the headers that matter). */
+async function forward(bridgeUrl: string, req: IncomingMessage, res: ServerResponse) {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const headers: Record<string, string> = {}
+  for (const name of ['if-none-match', 'content-type', 'authorization', 'accept']) {
+    const value = req.headers[name]
+    if (typeof value === 'string') headers[name] = value
+  }
+  const method = req.method ?? 'GET'
+  try {
+    const init: RequestInit = { method, headers }
+    if (method !== 'GET' && method !== 'HEAD') init.body = Buffer.concat(chunks)
+    const answer = await fetch(`${bridgeUrl}${req.url ?? '/'}`, init)
+    const out: Record<string, string> = {}
+    answer.headers.forEach((v, k) => {
+      if (k !== 'content-length' && k !== 'content-encoding' && k !== 'connection') out[k] = v
+    })
+    res.writeHead(answer.status, out)
+    res.end(Buffer.from(await answer.arrayBuffer()))
+  } catch {
+    res.writeHead(502).end()
+  }
+}
+
 export async function startDeltaProxy(bridgeUrl: string): Promise<DeltaProxy> {
   const sent = { health: 0, delta: 0 }
   const server = createServer((req, res) => {
@@ -84,19 +109,7 @@ export async function startDeltaProxy(bridgeUrl: string): Promise<DeltaProxy> {
       void streamDeltas(bridgeUrl, res, sent)
       return
     }
-    const headers: Record<string, string> = {}
-    const inm = req.headers['if-none-match']
-    if (typeof inm === 'string') headers['if-none-match'] = inm
-    void fetch(`${bridgeUrl}${path}`, { method: req.method ?? 'GET', headers })
-      .then(async (answer) => {
-        const out: Record<string, string> = {}
-        answer.headers.forEach((v, k) => {
-          if (k !== 'content-length' && k !== 'content-encoding' && k !== 'connection') out[k] = v
-        })
-        res.writeHead(answer.status, out)
-        res.end(Buffer.from(await answer.arrayBuffer()))
-      })
-      .catch(() => res.writeHead(502).end())
+    void forward(bridgeUrl, req, res)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo

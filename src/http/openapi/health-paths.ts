@@ -24,7 +24,6 @@ import {
   parameters,
   readSecurity,
   ref,
-  timeout,
   type PathItem,
 } from './parts.js'
 
@@ -46,7 +45,6 @@ function healthAnswers(schema: string, what: string) {
     '304': notModified,
     '400': err('BadRequest'),
     '401': err('Unauthorized'),
-    '408': timeout,
     '500': err('InternalError'),
     '503': answer(`${what}: starting, unknown or unhealthy (the body says why).`),
   }
@@ -83,7 +81,6 @@ const heartbeatOperations = {
       '400': err('BadRequest'),
       '401': err('Unauthorized'),
       '403': err('Forbidden'),
-      '408': timeout,
       '413': err('PayloadTooLarge'),
       '415': err('UnsupportedMediaType'),
       '429': err('TooManyInstances'),
@@ -105,7 +102,6 @@ const heartbeatOperations = {
       '401': err('Unauthorized'),
       '403': err('Forbidden'),
       '404': err('NotFound'),
-      '408': timeout,
       '500': err('InternalError'),
     },
   },
@@ -160,7 +156,7 @@ export function healthPaths(): Record<string, PathItem> {
         security: noSecurity,
         responses: {
           '200': { description: 'Alive.', content: json(ref('Live')) },
-          '408': timeout,
+          '400': err('BadRequest'),
         },
       },
     },
@@ -173,7 +169,6 @@ export function healthPaths(): Record<string, PathItem> {
         responses: {
           '200': { description: 'Ready.', content: json(ref('Readiness')) },
           '401': err('Unauthorized'),
-          '408': timeout,
           '500': err('InternalError'),
           '503': { description: 'Not ready yet.', content: json(ref('Readiness')) },
         },
@@ -197,7 +192,6 @@ export function healthPaths(): Record<string, PathItem> {
           '400': err('BadRequest'),
           '401': err('Unauthorized'),
           '404': err('NotFound'),
-          '408': timeout,
           '500': err('InternalError'),
         },
       },

@@ -6,7 +6,6 @@ import {
   json,
   noSecurity,
   readSecurity,
-  timeout,
   type PathItem,
 } from './parts.js'
 
@@ -28,7 +27,6 @@ function asset(operationId: string, summary: string, type: string, what: string)
         },
         '304': unchanged,
         '401': err('Unauthorized'),
-        '408': timeout,
       },
     },
   }
@@ -48,7 +46,6 @@ export function otherPaths(): Record<string, PathItem> {
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
           '401': err('Unauthorized'),
-          '408': timeout,
           '500': err('InternalError'),
         },
       },
@@ -67,7 +64,7 @@ export function otherPaths(): Record<string, PathItem> {
             content: json({ type: 'object' }),
           },
           '304': unchanged,
-          '408': timeout,
+          '400': err('BadRequest'),
         },
       },
     },
@@ -84,7 +81,6 @@ export function otherPaths(): Record<string, PathItem> {
           },
           '400': err('BadRequest'),
           '401': err('Unauthorized'),
-          '408': timeout,
           '500': err('InternalError'),
         },
       },
@@ -105,7 +101,6 @@ export function otherPaths(): Record<string, PathItem> {
           '304': unchanged,
           '400': err('BadRequest'),
           '401': err('Unauthorized'),
-          '408': timeout,
           '500': err('InternalError'),
         },
       },

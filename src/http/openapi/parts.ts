@@ -57,16 +57,6 @@ export const ERRORS: Record<string, string> = {
 }
 export const err = (name: keyof typeof ERRORS) => ({ $ref: `#/components/responses/${name}` })
 
-/**
- * Every operation can meet it: the HTTP server itself answers `408` (no body) to a request whose
- * headers or body do not arrive within HEADERS_TIMEOUT / REQUEST_TIMEOUT, before any route runs.
- */
-export const REQUEST_TIMEOUT = {
-  description:
-    'The request did not arrive within HEADERS_TIMEOUT or REQUEST_TIMEOUT; the HTTP server answers this itself, without a body, and closes the connection.',
-}
-export const timeout = { $ref: '#/components/responses/RequestTimeout' }
-
 export const etagHeader = {
   ETag: {
     description:

@@ -6,7 +6,7 @@
  */
 import { streamQuerySchema } from '../routes/stream.js'
 
-import { err, parameters, readSecurity, ref, timeout, type PathItem } from './parts.js'
+import { err, parameters, readSecurity, ref, type PathItem } from './parts.js'
 
 const FULL =
   '`1`: send every change as `event: health` with the whole document, instead of `event: delta`.'
@@ -81,7 +81,6 @@ export function streamPath(): Record<string, PathItem> {
           },
           '400': err('BadRequest'),
           '401': err('Unauthorized'),
-          '408': timeout,
           '429': err('TooManyStreams'),
           '500': err('InternalError'),
         },

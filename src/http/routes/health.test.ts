@@ -191,6 +191,8 @@ describe('GET /health', () => {
     ['/health/services/db?service=x', /unknown field\(s\): service/],
     ['/health/services/bad%20name', /service: must be 1-64/],
     ['/health/services/db/instances/%3Cx%3E', /instance: must be 1-128/],
+    ['/health/live?verbose=1', /unknown field\(s\): verbose/],
+    ['/openapi.json?v=2', /unknown field\(s\): v/],
   ])('%s -> 400 saying what to fix', async (path, message) => {
     const { app } = setup()
     const res = await app.request(path)

@@ -49,6 +49,8 @@ export const instancePathSchema = z.strictObject({
   instance: instanceNameSchema,
 })
 
+export const noQuerySchema = z.strictObject({})
+
 export const historyQuerySchema = z.strictObject({
   service: serviceNameSchema.optional(),
   // A number on the wire's terms (digits only: no `1e3`, no blanks), an integer once parsed.
@@ -94,9 +96,11 @@ export function healthRoutes(deps: { store: HealthStore }): Hono {
     return instanceAnswer(c, store, service, instance, typedOptions(c))
   })
 
-  app.get('/health/live', (c) =>
-    c.json({ status: 'healthy' as const }, 200, { 'cache-control': CACHE_CONTROL })
-  )
+  app.get('/health/live', (c) => {
+    // Like every read, unknown parameters are named in a 400 rather than ignored.
+    if (c.req.url.includes('?')) parseQuery(c, noQuerySchema)
+    return c.json({ status: 'healthy' as const }, 200, { 'cache-control': CACHE_CONTROL })
+  })
 
   app.get('/health/ready', (c) => {
     const docker = store.current().doc.bridge.sources.docker
