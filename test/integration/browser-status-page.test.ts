@@ -188,6 +188,31 @@ describe.skipIf(!available)('the status page in Chromium', () => {
     }
   })
 
+  it("revalidates by itself: script gets a 200 from the browser's cache while the bridge sent 304", async () => {
+    // What docs/webui.md promises a WebUI that polls without setting If-None-Match.
+    const bridge = await bridgeWith()
+    await beater(bridge)({ service: 'database' })
+    const route = 'route="/health/services/:service",status_class="3xx"'
+    const notModified = async () => {
+      const text = await (await fetch(`${bridge.url}/metrics`)).text()
+      const line = text.split('\n').find((l) => l.includes('_count{') && l.includes(route))
+      return Number(line?.split(' ').at(-1) ?? 0)
+    }
+    const { page, close } = await openPage(browser, bridge.url)
+    try {
+      const before = await notModified()
+      const seen = await page.evaluate(async () => {
+        const a = await fetch('health/services/database')
+        const b = await fetch('health/services/database')
+        return { statuses: [a.status, b.status], same: (await a.text()) === (await b.text()) }
+      })
+      expect(seen).toEqual({ statuses: [200, 200], same: true })
+      expect((await notModified()) - before).toBe(1)
+    } finally {
+      await close()
+    }
+  })
+
   it('shows the current state without JavaScript', async () => {
     const bridge = await bridgeWith()
     const beat = beater(bridge)
