@@ -750,7 +750,13 @@ export interface operations {
                     "application/json": components["schemas"]["Live"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description The request did not arrive within HEADERS_TIMEOUT or REQUEST_TIMEOUT: the HTTP server answers this itself (as it does on every path), without a body, and closes the connection. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getReady: {

@@ -30,8 +30,7 @@ import { healthPaths } from './openapi/health-paths.js'
 import { otherPaths } from './openapi/other-paths.js'
 import { ERRORS, json, ref, type JsonSchema } from './openapi/parts.js'
 import { streamPath } from './openapi/stream-path.js'
-import { parseQuery } from './query.js'
-import { noQuerySchema } from './routes/health.js'
+import { noQuerySchema, parseQuery } from './query.js'
 
 /** `GET /health/live`'s answer: always this, while the process serves. */
 export const liveSchema = z.object({ status: z.literal('healthy') })

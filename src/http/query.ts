@@ -1,7 +1,10 @@
 import type { Context } from 'hono'
-import type { z } from 'zod'
+import { z } from 'zod'
 
 import { badRequest, issuesOf } from './errors.js'
+
+/** For routes that take no parameters: any given is named in a 400. */
+export const noQuerySchema = z.strictObject({})
 
 /**
  * Validates the query string against a strict schema: unknown parameters are a 400 that names
