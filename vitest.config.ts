@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
+    // The status page's script is a bundle (dist/assets/page.js): build it before any test.
+    globalSetup: ['test/setup/build-page.ts'],
     projects: [
       {
         test: {

@@ -2,7 +2,7 @@
  * `applyDelta()`: the one rule for following `GET /health/stream`'s `event: delta`. Pure and
  * dependency-free, so a browser, the typed client and a hub bridge apply deltas the same way.
  */
-import type { HealthDelta, HealthDocument, ServiceView } from '../wire/health-document.js'
+import type { HealthDelta, HealthDocument, ServiceView } from './types.js'
 
 function byName(a: ServiceView, b: ServiceView): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0

@@ -3,8 +3,7 @@
  * poll that changes nothing costs the bridge a header comparison and the network a `304`.
  * Uses only `fetch`: the same code runs in browsers and in Node 20+.
  */
-import type { ErrorBody } from '../wire/error.js'
-import type { HealthDocument } from '../wire/health-document.js'
+import type { ErrorBody, HealthDocument } from './types.js'
 
 export interface ConnectionOptions {
   /**
@@ -37,7 +36,7 @@ export interface FetchHealthOptions extends ConnectionOptions {
 
 /** A non-health answer from the bridge (or something that is not the bridge). */
 export class HealthBridgeError extends Error {
-  override readonly name = 'HealthBridgeError'
+  override readonly name: string = 'HealthBridgeError'
   /** From `Retry-After`, when the bridge asked the client to wait (429). */
   retryAfterMs: number | undefined
   constructor(

@@ -12,9 +12,8 @@
  * process.once('SIGTERM', () => void beats.stop().then(() => process.exit(0)))
  * ```
  */
-import type { HeartbeatAccepted, HeartbeatRequest } from '../wire/heartbeat.js'
-
 import { HealthBridgeError, errorOf, urlOf } from './fetch-health.js'
+import type { HeartbeatAccepted, HeartbeatRequest } from './types.js'
 
 /** Where and as whom to report. */
 export interface HeartbeatTarget {

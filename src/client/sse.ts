@@ -20,6 +20,17 @@ export class SseParser {
   /** The last valid `retry:` in milliseconds, if the server sent one. */
   retryMs: number | null = null
 
+  /**
+   * Forgets a half-received event (a connection that broke mid-event), as EventSource does when
+   * it reconnects; `lastEventId` and `retryMs` stay.
+   */
+  reset(): void {
+    this.buffer = ''
+    this.data = []
+    this.eventType = ''
+    this.sawCr = false
+  }
+
   /** Feeds decoded text; returns the events it completed. */
   push(chunk: string): SseEvent[] {
     const events: SseEvent[] = []

@@ -1,5 +1,7 @@
 /**
- * `subscribeHealth()`: the health document pushed over `GET /health/stream`, kept alive.
+ * `subscribeHealth()`: the health document pushed over `GET /health/stream`, kept alive. The
+ * stream sends a whole document (`event: health`) and then changes (`event: delta`); callers
+ * always get whole documents (see `HealthFollower`).
  *
  * One implementation for browsers and Node: a streamed `fetch` read by our own SSE parser, not
  * `EventSource`. EventSource cannot send headers (READ_TOKEN's `Authorization`), gives up for
@@ -8,22 +10,19 @@
  * honours `retry:` and `Retry-After`, resumes with `Last-Event-ID`, and treats a silent
  * connection (no keep-alive for `idleTimeoutMs`) as dead, which a half-open TCP stream is.
  */
-import type { HealthDocument } from '../wire/health-document.js'
-
-import {
-  HealthBridgeError,
-  asHealthDocument,
-  errorOf,
-  urlOf,
-  type ConnectionOptions,
-} from './fetch-health.js'
+import { HealthBridgeError, errorOf, urlOf, type ConnectionOptions } from './fetch-health.js'
+import { HealthFollower, StreamProtocolError } from './follow.js'
 import { SseParser } from './sse.js'
+import type { HealthDelta, HealthDocument } from './types.js'
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed'
 
 export interface SubscribeOptions extends ConnectionOptions {
-  /** Called with the whole document: first the current one, then on every change. */
-  onHealth: (doc: HealthDocument, meta: { etag: string }) => void
+  /**
+   * Called with the whole document: first the current one, then on every change (a delta
+   * already applied; `meta.delta` is what it changed, null after a whole document).
+   */
+  onHealth: (doc: HealthDocument, meta: HealthMeta) => void
   /** Connection changes; `error` is why the last attempt ended, `retryInMs` when the next starts. */
   onState?: (state: ConnectionState, info: { error?: unknown; retryInMs?: number }) => void
   /** First reconnect delay when the bridge sent no `retry:`; default 1 s. */
@@ -32,13 +31,19 @@ export interface SubscribeOptions extends ConnectionOptions {
   maxRetryMs?: number
   /**
    * A connection silent this long is dropped and re-made; default 45 s (the bridge sends a
-   * keep-alive comment every 15 s). 0 turns the watchdog off.
+   * keep-alive comment at least every 5 s). 0 turns the watchdog off.
    */
   idleTimeoutMs?: number
   /** Ends the subscription, like `close()`. */
   signal?: AbortSignal
   /** Source of jitter; tests pass a constant. */
   random?: () => number
+}
+
+export interface HealthMeta {
+  /** The event's id: the document's ETag. */
+  etag: string
+  delta: HealthDelta | null
 }
 
 export interface HealthSubscription {
@@ -73,6 +78,7 @@ export function subscribeHealth(opts: SubscribeOptions): HealthSubscription {
   const doFetch = opts.fetch ?? globalThis.fetch
   const stop = new AbortController()
   const parser = new SseParser()
+  const follower = new HealthFollower()
   let closed = false
   const stopped = () => stop.signal.aborted
 
@@ -103,6 +109,7 @@ export function subscribeHealth(opts: SubscribeOptions): HealthSubscription {
     let delivered = false
     try {
       const headers: Record<string, string> = { accept: 'text/event-stream', ...opts.headers }
+      parser.reset()
       if (parser.lastEventId !== '') headers['last-event-id'] = parser.lastEventId
       armIdle()
       const res = await doFetch(urlOf(opts.baseUrl, '/health/stream'), {
@@ -127,13 +134,19 @@ export function subscribeHealth(opts: SubscribeOptions): HealthSubscription {
         // Anything at all (a keep-alive, `retry:`) shows the connection works.
         delivered = true
         for (const event of parser.push(value)) {
-          if (event.event !== 'health') continue
-          const doc = asHealthDocument(JSON.parse(event.data))
-          deliver(doc, event.id)
+          const followed = follower.apply(event)
+          if (followed) deliver(followed.doc, { etag: event.id, delta: followed.delta })
         }
       }
       return { delivered, error: new StreamEnded('the bridge ended the stream') }
     } catch (err) {
+      if (err instanceof StreamProtocolError) {
+        // Start over: no Last-Event-ID, so the bridge sends a whole document first. It counts as
+        // a failure, so a bridge that keeps breaking the rules is retried with backoff.
+        follower.reset()
+        parser.lastEventId = ''
+        return { delivered: false, error: err }
+      }
       // When we aborted (idle watchdog), our reason says more than the fetch's AbortError.
       const reason: unknown = attempt.signal.aborted ? (attempt.signal.reason as unknown) : err
       return { delivered, error: reason }
@@ -145,9 +158,9 @@ export function subscribeHealth(opts: SubscribeOptions): HealthSubscription {
   }
 
   /** The caller's handler must not break the stream; its errors surface as uncaught. */
-  function deliver(doc: HealthDocument, etag: string): void {
+  function deliver(doc: HealthDocument, meta: HealthMeta): void {
     try {
-      opts.onHealth(doc, { etag })
+      opts.onHealth(doc, meta)
     } catch (err) {
       queueMicrotask(() => {
         throw err

@@ -2,9 +2,12 @@
  * `summarize(doc)`: what a status display shows, computed once so every UI tells the same story.
  * Services come worst first; a broken service whose dependency is broken is shown as impacted,
  * with the root cause named, rather than as one more independent failure.
+ *
+ * It runs in browsers and on the server alike: the bridge's own status page (src/page/, rendered
+ * on the server) summarizes with it, as a WebUI using @health-bridge/client does. Pure, no I/O.
  */
 import { STATUSES, rank, type Status } from '../model/status.js'
-import type { HealthDocument, ServiceView } from '../wire/health-document.js'
+import type { HealthDocument, ServiceView } from './types.js'
 
 /**
  * How a service relates to what is broken:

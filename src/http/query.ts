@@ -1,7 +1,10 @@
 import type { Context } from 'hono'
-import type { z } from 'zod'
+import { z } from 'zod'
 
 import { badRequest, issuesOf } from './errors.js'
+
+/** For routes that take no parameters: any given is named in a 400. */
+export const noQuerySchema = z.strictObject({})
 
 /**
  * Validates the query string against a strict schema: unknown parameters are a 400 that names
@@ -22,6 +25,19 @@ export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.output
     )
     throw badRequest(
       `invalid query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues
+    )
+  }
+  return parsed.data
+}
+
+/** Validates path parameters (`/health/services/:service`) the same way, naming each one. */
+export function parseParams<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
+  const parsed = schema.safeParse(c.req.param())
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error)
+    throw badRequest(
+      `invalid path: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
       issues
     )
   }

@@ -102,4 +102,36 @@ footer a { color: inherit; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; }
 body.stale #live { filter: grayscale(1); opacity: 0.6; }
+
+/* Long words (a 64-character container id, a path in an error) wrap instead of widening the page. */
+.msg, .name, .id, .what, .headline, .facts, .takes-down, .deps { overflow-wrap: anywhere; }
+/* A long message shown in full further up: a one-line preview that opens to the whole text. */
+details.long { display: inline; }
+details.long > summary { display: inline; cursor: pointer; color: var(--muted); list-style: none; }
+details.long > summary::-webkit-details-marker { display: none; }
+details.long > summary::before { content: "▸ "; }
+details.long[open] > summary::before { content: "▾ "; }
+details.long .less, details.long[open] .preview { display: none; }
+details.long[open] .less { display: inline; }
+details.long[open] > .text { display: block; white-space: pre-wrap; }
+.host { color: var(--muted); }
+
+/* Phones: every table row becomes a wrapping block, so nothing scrolls sideways. */
+@media (max-width: 640px) {
+  #live, footer, .topbar { padding: 0 10px; }
+  .banner { padding: 14px 16px; }
+  .banner h1 { font-size: 28px; }
+  .banner .headline { font-size: 17px; }
+  .svc .since { margin-left: 0; }
+  .fine-table, .fine-table tbody, .changes table, .changes tbody { display: block; }
+  .fine-table tr, .changes tr { display: flex; flex-wrap: wrap; align-items: baseline;
+    gap: 2px 8px; padding: 6px 10px; border-top: 1px solid var(--line); }
+  .fine-table tr:first-child, .changes tr:first-child { border-top: 0; }
+  .fine-table tr { border-left: 6px solid var(--c); }
+  .fine-table td, .changes td { display: block; padding: 0; border: 0; }
+  .fine-table .status { width: auto; border-left: 0; }
+  .fine-table .msg, .changes .msg { flex-basis: 100%; }
+  .fine-table .since { text-align: left; }
+  .changes .what, .fine-table .name { white-space: normal; }
+}
 `

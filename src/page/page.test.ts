@@ -3,15 +3,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Script } from 'node:vm'
 
+import { jsx } from 'hono/jsx'
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { memoryLogger } from '../../test/helpers/log-sink.js'
+import { sampleDocument } from '../../test/helpers/sse-server.js'
 import { waitFor } from '../../test/helpers/wait-for.js'
 import { createApp } from '../app.js'
 import { loadConfig } from '../config/config.js'
 import { HealthStore } from '../store/health-store.js'
 
-import { PAGE_JS } from './page-script.js'
+import { summarize } from '../client/index.js'
+import type { HealthDocument, Transition } from '../client/types.js'
+
+import { pageScript } from './assets.js'
+import { MessageBook, previewOf } from './parts.js'
+import { LiveContent } from './view.js'
 
 const stores: HealthStore[] = []
 const files: string[] = []
@@ -138,14 +145,17 @@ describe('GET / (the status page)', () => {
     expect(await changed.text()).toContain('disk full')
   })
 
-  it('serves its script and stylesheet, revalidatable, and the script is self-contained JavaScript', async () => {
+  it('serves its script (the bundle, self-contained) and stylesheet, revalidatable', async () => {
     const { app } = setup()
     const js = await app.request('/assets/page.js')
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
     const source = await js.text()
-    expect(source).toBe(PAGE_JS)
-    // Parses as a standalone script (not run here: the browser test runs it).
+    expect(source).toBe(pageScript())
+    // One classic script that needs nothing else: it parses standalone, imports nothing, and
+    // carries the bridge's own client (not run here: the browser test runs it).
     expect(() => new Script(source)).not.toThrow()
+    expect(source).not.toMatch(/^\s*import\s/m)
+    expect(source).toContain('// src/client/subscribe.ts')
     const again = await app.request('/assets/page.js', {
       headers: { 'if-none-match': js.headers.get('etag') ?? '' },
     })
@@ -159,5 +169,65 @@ describe('GET / (the status page)', () => {
     const { app } = setup()
     const res = await app.request('/?foo=1')
     expect(res.status).toBe(400)
+  })
+})
+
+describe('the live content, rendered from a document', () => {
+  const render = async (doc: HealthDocument, transitions: Transition[] = []) => {
+    const node = jsx(LiveContent, { doc, summary: summarize(doc), transitions })
+    return textOf(await node.toString())
+  }
+  const instance = (id: string, host: string, message = 'heartbeating') => ({
+    id,
+    host,
+    status: 'healthy' as const,
+    message,
+    docker: null,
+    heartbeat: null,
+  })
+
+  it('names the host of each instance only when a service runs on more than one', async () => {
+    const doc = sampleDocument({ api: 'healthy', db: 'healthy' })
+    const [api, db] = doc.services
+    if (!api || !db) throw new Error('sample')
+    api.instances = [instance('api-1', 'worker-1'), instance('api-2', 'worker-2')]
+    db.instances = [instance('db-1', 'worker-1'), instance('db-2', 'worker-1')]
+    const text = await render(doc)
+    expect(text).toContain('api-1 on worker-1')
+    expect(text).toContain('api-2 on worker-2')
+    expect(text).not.toMatch(/db-\d on /)
+  })
+
+  it('prints a long message in full once: where it first appears, collapsed after', async () => {
+    const long = `cannot write /var/lib/db: ${'disk full, '.repeat(12)}giving up`
+    const doc = {
+      ...sampleDocument({ db: 'unhealthy', web: 'healthy' }),
+      status: 'unhealthy' as const,
+    }
+    const db = doc.services[0]
+    if (!db) throw new Error('sample')
+    db.message = long
+    db.instances = [{ ...instance('default', 'h', long), status: 'unhealthy' }]
+    const transitions: Transition[] = [
+      {
+        at: doc.checkedAt,
+        service: 'db',
+        instance: null,
+        from: 'healthy',
+        to: 'unhealthy',
+        message: long,
+      },
+    ]
+    const node = jsx(LiveContent, { doc, summary: summarize(doc), transitions })
+    const html = await node.toString()
+    // In full: the root-cause box; collapsed (a preview that opens): its card and the change.
+    expect(html.split(long).length - 1).toBe(3)
+    expect(html.match(/<details class="long"/g)).toHaveLength(2)
+    expect(textOf(html)).toContain(previewOf(long))
+    const book = new MessageBook()
+    expect(book.showInFull('short')).toBe(true)
+    expect(book.showInFull('short')).toBe(true)
+    expect(book.showInFull(`2 of 3 instances unhealthy: ${long}`)).toBe(true)
+    expect(book.showInFull(long)).toBe(false)
   })
 })

@@ -3,18 +3,18 @@
  * without JavaScript), `GET /page/fragment` (the live part alone, which the page's script swaps
  * in on every change) and the two assets it loads.
  */
-import { createHash } from 'node:crypto'
-
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 
-import { summarize } from '../client/summarize.js'
-import { etagMatches } from '../http/routes/health.js'
+// The page is a client of the bridge like any WebUI: it summarizes with the published client's
+// own summarize(), so the page and a WebUI built on @health-bridge/client tell the same story.
+import { summarize } from '../client/index.js'
+import { CACHE_CONTROL, conditional, weakTagOf } from '../http/conditional.js'
 import { parseQuery } from '../http/query.js'
 import { frameAncestors } from '../http/security.js'
 import type { HealthStore, Rendered } from '../store/health-store.js'
 
-import { PAGE_JS } from './page-script.js'
+import { pageScript } from './assets.js'
 import { PAGE_CSS } from './page-style.js'
 import { LiveContent, StatusPage, type PageModel } from './view.js'
 
@@ -23,14 +23,12 @@ export const RECENT_CHANGES = 12
 
 export const pageQuerySchema = z.strictObject({})
 
+const HTML_TYPE = 'text/html; charset=utf-8'
+
 export interface PageDeps {
   store: Pick<HealthStore, 'current' | 'transitions'>
   version: string
   corsOrigins: readonly string[]
-}
-
-function weakTagOf(text: string): string {
-  return `W/"${createHash('sha1').update(text).digest('base64url').slice(0, 27)}"`
 }
 
 /**
@@ -58,11 +56,7 @@ async function render(node: object): Promise<string> {
 
 function asset(body: string, type: string) {
   const etag = weakTagOf(body)
-  return (c: Context) => {
-    const headers = { etag, 'cache-control': 'no-cache' }
-    if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
-    return c.body(body, 200, { ...headers, 'content-type': type })
-  }
+  return (c: Context) => conditional(c, { etag, type, body })
 }
 
 export function pageRoutes(deps: PageDeps): Hono {
@@ -94,7 +88,7 @@ export function pageRoutes(deps: PageDeps): Hono {
       <StatusPage {...modelOf(fragment.rendered)} liveEtag={fragment.etag} version={deps.version} />
     )
     return c.html(`<!doctype html>\n${await render(page)}`, 200, {
-      'cache-control': 'no-cache',
+      'cache-control': CACHE_CONTROL,
       'content-security-policy': csp,
     })
   })
@@ -102,16 +96,15 @@ export function pageRoutes(deps: PageDeps): Hono {
   app.get('/page/fragment', async (c) => {
     parseQuery(c, pageQuerySchema)
     const fragment = await liveFragment()
-    const headers = {
+    return conditional(c, {
       etag: fragment.etag,
-      'cache-control': 'no-cache',
-      'content-security-policy': csp,
-    }
-    if (etagMatches(c.req.header('if-none-match'), fragment.etag)) return c.body(null, 304, headers)
-    return c.html(fragment.html, 200, headers)
+      type: HTML_TYPE,
+      body: fragment.html,
+      headers: { 'content-security-policy': csp },
+    })
   })
 
-  app.get('/assets/page.js', asset(PAGE_JS, 'text/javascript; charset=utf-8'))
+  app.get('/assets/page.js', asset(pageScript(), 'text/javascript; charset=utf-8'))
   app.get('/assets/page.css', asset(PAGE_CSS, 'text/css; charset=utf-8'))
 
   return app

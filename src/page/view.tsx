@@ -6,24 +6,19 @@
  */
 import type { FC } from 'hono/jsx'
 
-import { listNames, type HealthSummary, type ServiceSummary } from '../client/summarize.js'
+import type { HealthSummary } from '../client/index.js'
 import type { Status } from '../model/status.js'
-import type { HealthDocument, InstanceView, Transition } from '../wire/health-document.js'
+import type { HealthDocument, Transition } from '../wire/health-document.js'
+
+import { Changes } from './changes.js'
+import { GLYPH, MessageBook, When } from './parts.js'
+import { Attention, HealthyTable, RootCauses } from './services.js'
 
 export interface PageModel {
   doc: HealthDocument
   summary: HealthSummary
   /** Recent transitions, newest first. */
   transitions: readonly Transition[]
-}
-
-/** A glyph per status, so colour is never the only signal. */
-export const GLYPH: Record<Status, string> = {
-  healthy: '✓',
-  degraded: '!',
-  starting: '…',
-  unknown: '?',
-  unhealthy: '✕',
 }
 
 /** The colours of the favicon and the page (also in page.css); WCAG AA against white text. */
@@ -45,29 +40,8 @@ export function faviconOf(status: Status): string {
   return `data:image/svg+xml,${encodeURIComponent(svg)}`
 }
 
-/** `10:01:02 UTC` on the day of `reference`, else `2026-11-20 10:01 UTC`; the script localizes. */
-export function clockOf(iso: string, reference: string): string {
-  const sameDay = iso.slice(0, 10) === reference.slice(0, 10)
-  return sameDay ? `${iso.slice(11, 19)} UTC` : `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
-}
-
-const Pill: FC<{ status: Status }> = ({ status }) => (
-  <span class={`pill s-${status}`}>
-    <span class="glyph" aria-hidden="true">
-      {GLYPH[status]}
-    </span>{' '}
-    {status}
-  </span>
-)
-
-const When: FC<{ iso: string; reference: string }> = ({ iso, reference }) => (
-  <time datetime={iso} data-rel="">
-    {clockOf(iso, reference)}
-  </time>
-)
-
 const Banner: FC<{ summary: HealthSummary; doc: HealthDocument }> = ({ summary, doc }) => {
-  const docker = doc.bridge.sources.docker
+  const { docker, peers } = doc.bridge.sources
   return (
     <header class={`banner s-${summary.status}`}>
       <h1>
@@ -83,219 +57,22 @@ const Banner: FC<{ summary: HealthSummary; doc: HealthDocument }> = ({ summary, 
         {docker.state === 'disconnected' && docker.detail !== null ? <> ({docker.detail})</> : null}
         {' · '}
         {doc.bridge.sources.heartbeat.instances} heartbeat instances
+        {peers.length > 0 ? (
+          <>
+            {' · '}
+            {peers.filter((p) => p.state === 'following').length} of {peers.length} peer bridges
+            following
+          </>
+        ) : null}
       </p>
     </header>
   )
 }
 
-/** What a root cause does to the services that depend on it: broken ones, and still-working ones. */
-const Consequences: FC<{ cause: ServiceSummary; summary: HealthSummary }> = ({
-  cause,
-  summary,
-}) => {
-  const roleOf = new Map(summary.services.map((s) => [s.name, s.role]))
-  const down = cause.impacts.filter((n) => roleOf.get(n) === 'impacted')
-  const atRisk = cause.impacts.filter((n) => roleOf.get(n) === 'at-risk')
-  if (down.length === 0 && atRisk.length === 0) return null
-  return (
-    <p class="takes-down">
-      {down.length > 0 ? (
-        <>
-          takes down: <strong>{listNames(down, 6)}</strong>
-        </>
-      ) : null}
-      {down.length > 0 && atRisk.length > 0 ? ' · ' : null}
-      {atRisk.length > 0 ? <>puts at risk: {listNames(atRisk, 6)}</> : null}
-    </p>
-  )
-}
-
-const RootCauses: FC<{ summary: HealthSummary; reference: string }> = ({ summary, reference }) => {
-  if (summary.rootCauses.length === 0) return null
-  return (
-    <section class="causes" aria-labelledby="causes-title">
-      <h2 id="causes-title">
-        {summary.rootCauses.length === 1 ? 'Root cause' : 'Root causes'}: fix{' '}
-        {summary.rootCauses.length === 1 ? 'this' : 'these'} first
-      </h2>
-      <ul>
-        {summary.rootCauses.map((s) => (
-          <li>
-            <Pill status={s.status} /> <strong class="name">{s.name}</strong>{' '}
-            <span class="msg">{s.message}</span>
-            <span class="since">
-              {' '}
-              · since <When iso={s.since} reference={reference} />
-            </span>
-            <Consequences cause={s} summary={summary} />
-          </li>
-        ))}
-      </ul>
-    </section>
-  )
-}
-
-function instanceFacts(i: InstanceView): string[] {
-  const facts: string[] = []
-  if (i.docker) {
-    facts.push(`container ${i.docker.state}`)
-    if (i.docker.health !== 'none') facts.push(`healthcheck ${i.docker.health}`)
-    if (i.docker.recentRestarts > 0) facts.push(`${i.docker.recentRestarts} recent restarts`)
-  }
-  if (i.heartbeat) facts.push(i.heartbeat.expected ? 'heartbeat expected' : 'heartbeat')
-  return facts
-}
-
-const Instances: FC<{ s: ServiceSummary }> = ({ s }) => {
-  const { total, byStatus } = s.instances
-  if (total === 0) return <p class="instances none">no instances</p>
-  const notHealthy = total - byStatus.healthy
-  const label =
-    notHealthy === 0
-      ? `${total} ${total === 1 ? 'instance' : 'instances'}, all healthy`
-      : `${total} ${total === 1 ? 'instance' : 'instances'}, ${notHealthy} not healthy`
-  return (
-    <details class="instances" open={s.status !== 'healthy'}>
-      <summary>{label}</summary>
-      <ul>
-        {s.view.instances.map((i) => (
-          <li class={`inst s-${i.status}`}>
-            <Pill status={i.status} /> <code class="id">{i.id}</code>{' '}
-            <span class="msg">{i.message}</span>{' '}
-            <span class="facts">{instanceFacts(i).join(' · ')}</span>
-          </li>
-        ))}
-      </ul>
-    </details>
-  )
-}
-
-const Service: FC<{ s: ServiceSummary; reference: string }> = ({ s, reference }) => (
-  <li class={`svc s-${s.status} role-${s.role}`} id={`svc-${s.name}`}>
-    <div class="svc-head">
-      <Pill status={s.status} />
-      <h3 class="name">{s.name}</h3>
-      {s.kind === 'job' ? <span class="tag">job</span> : null}
-      {!s.critical ? <span class="tag">non-critical</span> : null}
-      {s.flapping ? <span class="tag warn">flapping</span> : null}
-      {s.role === 'root-cause' ? <span class="tag cause">root cause</span> : null}
-      <span class="since">
-        {s.status} since <When iso={s.since} reference={reference} />
-      </span>
-    </div>
-    <p class="msg">{s.message}</p>
-    {s.role === 'impacted' ? (
-      <p class="impact">
-        probably because <strong>{listNames(s.rootCauses, 6)}</strong>
-        {s.rootCauses.length === 1 ? ' is ' : ' are '}
-        unhealthy (root cause)
-        {s.view.impactedBy.length > s.rootCauses.length ? (
-          <> · impacted by {listNames(s.view.impactedBy, 6)}</>
-        ) : null}
-      </p>
-    ) : null}
-    {s.view.job ? (
-      <p class="job">
-        job {s.view.job.state}
-        {s.view.job.exitCode !== null ? `, exit code ${s.view.job.exitCode}` : ''}
-      </p>
-    ) : null}
-    <Instances s={s} />
-    {s.view.dependsOn.length > 0 ? (
-      <p class="deps">depends on {listNames(s.view.dependsOn, 8)}</p>
-    ) : null}
-  </li>
-)
-
-/** Healthy services, one compact row each: the eye goes to what is broken. */
-const HealthyTable: FC<{ services: readonly ServiceSummary[]; reference: string }> = ({
-  services,
-  reference,
-}) => (
-  <table class="fine-table">
-    <tbody>
-      {services.map((s) => (
-        <tr class={`svc-row s-${s.status} role-${s.role}`} id={`svc-${s.name}`}>
-          <td class="status">
-            <Pill status={s.status} />
-          </td>
-          <td class="name">
-            <strong>{s.name}</strong>
-            {s.kind === 'job' ? <span class="tag">job</span> : null}
-            {!s.critical ? <span class="tag">non-critical</span> : null}
-            {s.flapping ? <span class="tag warn">flapping</span> : null}
-          </td>
-          <td class="msg">
-            {s.message}
-            {s.role === 'at-risk' ? (
-              <span class="risk">
-                {' '}
-                · at risk: {listNames(s.rootCauses, 4)} {s.rootCauses.length === 1 ? 'is' : 'are'}{' '}
-                unhealthy
-              </span>
-            ) : null}
-            {s.instances.total > 1 ? <Instances s={s} /> : null}
-          </td>
-          <td class="since">
-            since <When iso={s.since} reference={reference} />
-          </td>
-        </tr>
-      ))}
-    </tbody>
-  </table>
-)
-
-/**
- * A service's change is listed once: an instance's identical change at the same moment (the
- * single instance that made the service flip) adds nothing.
- */
-export function withoutEchoes(transitions: readonly Transition[]): Transition[] {
-  const serviceLevel = new Set(
-    transitions
-      .filter((t) => t.instance === null)
-      .map((t) => `${t.at}|${t.service}|${t.to}|${t.message}`)
-  )
-  return transitions.filter(
-    (t) => t.instance === null || !serviceLevel.has(`${t.at}|${t.service}|${t.to}|${t.message}`)
-  )
-}
-
-const Changes: FC<{ transitions: readonly Transition[]; reference: string }> = ({
-  transitions,
-  reference,
-}) => (
-  <section class="changes" aria-labelledby="changes-title">
-    <h2 id="changes-title">Recent changes</h2>
-    {transitions.length === 0 ? (
-      <p class="none">none yet</p>
-    ) : (
-      <table>
-        <tbody>
-          {withoutEchoes(transitions).map((t) => (
-            <tr class={`s-${t.to}`}>
-              <td class="when">
-                <When iso={t.at} reference={reference} />
-              </td>
-              <td class="what">
-                {t.service}
-                {t.instance !== null ? <span class="inst-id">/{t.instance}</span> : null}
-              </td>
-              <td class="change">
-                {t.from !== null ? <>{t.from} → </> : 'appeared as '}
-                <Pill status={t.to} />
-              </td>
-              <td class="msg">{t.message}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    )}
-  </section>
-)
-
 /** The part of the page that changes with health: swapped in whole by the page's script. */
 export const LiveContent: FC<PageModel> = ({ doc, summary, transitions }) => {
-  const reference = doc.checkedAt
+  // One book per render: each long message is shown in full once, at its topmost place.
+  const shared = { reference: doc.checkedAt, book: new MessageBook() }
   const attention = summary.services.filter((s) => s.status !== 'healthy')
   const fine = summary.services.filter((s) => s.status === 'healthy')
   const project = doc.bridge.sources.docker.project
@@ -308,24 +85,15 @@ export const LiveContent: FC<PageModel> = ({ doc, summary, transitions }) => {
       data-icon={faviconOf(summary.status)}
     >
       <Banner summary={summary} doc={doc} />
-      <RootCauses summary={summary} reference={reference} />
-      {attention.length > 0 ? (
-        <section class="services attention" aria-labelledby="attention-title">
-          <h2 id="attention-title">Needs attention ({attention.length})</h2>
-          <ul>
-            {attention.map((s) => (
-              <Service s={s} reference={reference} />
-            ))}
-          </ul>
-        </section>
-      ) : null}
+      <RootCauses summary={summary} shared={shared} />
+      {attention.length > 0 ? <Attention services={attention} shared={shared} /> : null}
       {fine.length > 0 ? (
         <section class="services fine" aria-labelledby="fine-title">
           <h2 id="fine-title">Healthy ({fine.length})</h2>
-          <HealthyTable services={fine} reference={reference} />
+          <HealthyTable services={fine} shared={shared} />
         </section>
       ) : null}
-      <Changes transitions={transitions} reference={reference} />
+      <Changes transitions={transitions} shared={shared} />
     </div>
   )
 }

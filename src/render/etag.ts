@@ -10,9 +10,9 @@ import type { InstanceView, ServiceView } from '../wire/health-document.js'
 
 const TAG_CHARS = 27
 
-/** `W/"..."` from any text: the one way this bridge spells an entity tag. */
-export function weakTag(text: string | Uint8Array): string {
-  return tagOf(createHash('sha1').update(text))
+/** 27 base64url characters (160 bits) of SHA-1: plenty to tell two versions apart. */
+export function tagHash(text: string | Uint8Array): string {
+  return createHash('sha1').update(text).digest('base64url').slice(0, TAG_CHARS)
 }
 
 function tagOf(h: Hash): string {

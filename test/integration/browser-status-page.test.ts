@@ -7,29 +7,24 @@
  * Without /usr/bin/chromium it skips with a printed reason; under CI=true or REQUIRE_DOCKER=1 it
  * fails instead (CI installs chromium with scripts/ci/install-browser.sh).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { startBridge, type RunningBridge } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/config.js'
+import { bannerShows, chromiumAvailable, launchChromium, openPage } from '../helpers/browser.js'
+import { startDeltaProxy } from '../helpers/delta-proxy.js'
 import { memoryLogger } from '../helpers/log-sink.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const MUST_RUN = process.env['CI'] === 'true' || process.env['REQUIRE_DOCKER'] === '1'
 const SHOTS = join(import.meta.dirname, '../../test-output/browser')
 /** reducer's own heartbeat timeout: short, so its silence flips it during the test. */
 const REDUCER_TIMEOUT_MS = 2000
 
-const available = existsSync(CHROMIUM)
-if (!available) {
-  const reason = `${CHROMIUM} not found (install it with scripts/ci/install-browser.sh)`
-  if (MUST_RUN) throw new Error(`the browser test must run under CI/REQUIRE_DOCKER, but ${reason}`)
-  process.stderr.write(`\n[browser tests skipped] ${reason}\n`)
-}
+const available = chromiumAvailable()
 
 let browser: Browser
 let dir: string
@@ -59,35 +54,6 @@ function beater(bridge: RunningBridge) {
   }
 }
 
-/** Waits until the page's overall banner shows `status`, and returns its text. */
-async function bannerShows(page: Page, status: string): Promise<string> {
-  await page.waitForFunction(
-    (s) => document.querySelector('.banner')?.classList.contains(`s-${s}`) === true,
-    status,
-    { timeout: 15_000 }
-  )
-  return page.locator('.banner').innerText()
-}
-
-async function openPage(url: string, opts: { javaScriptEnabled?: boolean } = {}) {
-  const context = await browser.newContext({
-    viewport: { width: 1100, height: 900 },
-    javaScriptEnabled: opts.javaScriptEnabled ?? true,
-  })
-  const page = await context.newPage()
-  const problems: string[] = []
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().includes('429')) problems.push(`console: ${m.text()}`)
-  })
-  let navigations = 0
-  page.on('framenavigated', (f) => {
-    if (f === page.mainFrame()) navigations++
-  })
-  await page.goto(`${url}/`)
-  return { page, problems, navigations: () => navigations, close: () => context.close() }
-}
-
 describe.skipIf(!available)('the status page in Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hb-browser-'))
@@ -105,19 +71,7 @@ describe.skipIf(!available)('the status page in Chromium', () => {
       ].join('\n')
     )
     mkdirSync(SHOTS, { recursive: true })
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {
@@ -139,7 +93,7 @@ describe.skipIf(!available)('the status page in Chromium', () => {
       if (reducerAlive) void beat({ service: 'reducer' })
     }, 400)
 
-    const { page, problems, navigations, close } = await openPage(bridge.url)
+    const { page, problems, navigations, close } = await openPage(browser, bridge.url)
     try {
       expect(await bannerShows(page, 'healthy')).toMatch(/All 6 services healthy/)
       await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 })
@@ -198,7 +152,7 @@ describe.skipIf(!available)('the status page in Chromium', () => {
     const bridge = await bridgeWith({ MAX_STREAMS: '0' })
     const beat = beater(bridge)
     await beat({ service: 'database' })
-    const { page, navigations, close } = await openPage(bridge.url)
+    const { page, navigations, close } = await openPage(browser, bridge.url)
     try {
       await page.waitForSelector('#conn[data-state="polling"]', { timeout: 10_000 })
       expect(await page.locator('#conn').innerText()).toMatch(/Checking every 5 s/)
@@ -210,11 +164,60 @@ describe.skipIf(!available)('the status page in Chromium', () => {
     }
   })
 
+  it('follows a stream that sends deltas (event: delta) just as one that sends documents', async () => {
+    const bridge = await bridgeWith()
+    const beat = beater(bridge)
+    await beat({ service: 'database' })
+    await beat({ service: 'webui' })
+    // The bridge behind a proxy whose stream is a first document and then deltas only.
+    const proxy = await startDeltaProxy(bridge.url)
+    const { page, problems, navigations, close } = await openPage(browser, proxy.url)
+    try {
+      await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 })
+      await beat({ service: 'database', error: 'disk full' })
+      expect(await bannerShows(page, 'unhealthy')).toMatch(/database is unhealthy/)
+      await beat({ service: 'database' })
+      await bannerShows(page, 'starting')
+      expect(proxy.sent.health).toBe(1)
+      expect(proxy.sent.delta).toBeGreaterThanOrEqual(2)
+      expect(navigations()).toBe(1)
+      expect(problems).toEqual([])
+    } finally {
+      await close()
+      await proxy.close()
+    }
+  })
+
+  it("revalidates by itself: script gets a 200 from the browser's cache while the bridge sent 304", async () => {
+    // What docs/webui.md promises a WebUI that polls without setting If-None-Match.
+    const bridge = await bridgeWith()
+    await beater(bridge)({ service: 'database' })
+    const route = 'route="/health/services/:service",status_class="3xx"'
+    const notModified = async () => {
+      const text = await (await fetch(`${bridge.url}/metrics`)).text()
+      const line = text.split('\n').find((l) => l.includes('_count{') && l.includes(route))
+      return Number(line?.split(' ').at(-1) ?? 0)
+    }
+    const { page, close } = await openPage(browser, bridge.url)
+    try {
+      const before = await notModified()
+      const seen = await page.evaluate(async () => {
+        const a = await fetch('health/services/database')
+        const b = await fetch('health/services/database')
+        return { statuses: [a.status, b.status], same: (await a.text()) === (await b.text()) }
+      })
+      expect(seen).toEqual({ statuses: [200, 200], same: true })
+      expect((await notModified()) - before).toBe(1)
+    } finally {
+      await close()
+    }
+  })
+
   it('shows the current state without JavaScript', async () => {
     const bridge = await bridgeWith()
     const beat = beater(bridge)
     await beat({ service: 'database', error: 'disk full' })
-    const { page, close } = await openPage(bridge.url, { javaScriptEnabled: false })
+    const { page, close } = await openPage(browser, bridge.url, { javaScriptEnabled: false })
     try {
       const banner = await page.locator('.banner').innerText()
       expect(banner).toMatch(/unhealthy/i)
@@ -229,7 +232,7 @@ describe.skipIf(!available)('the status page in Chromium', () => {
   it('says when the bridge is gone, and keeps the last state visible', async () => {
     const bridge = await bridgeWith()
     await beater(bridge)({ service: 'database' })
-    const { page, close } = await openPage(bridge.url)
+    const { page, close } = await openPage(browser, bridge.url)
     try {
       await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 })
       await bridge.stop()

@@ -39,7 +39,11 @@ describe.skipIf(!root)('a bind-mounted Docker socket that dockerd removed', () =
     // The engine is there (or down but its socket still linked): keep trying.
     expect(api.socketRemoved()).toBe(false)
     // dockerd stops: it deletes its socket; the mount still resolves, to an inode with no link.
-    await new Promise<void>((r) => server.close(() => { r(); }))
+    await new Promise<void>((r) =>
+      server.close(() => {
+        r()
+      })
+    )
     try {
       unlinkSync(hostSocket)
     } catch {

@@ -53,7 +53,10 @@ afterAll(async () => {
 const pointer = (...parts: string[]) =>
   parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')
 
-/** Checks one real answer against the document; returns the parsed JSON body, if any. */
+/**
+ * Checks one real answer against the document; returns the parsed JSON body, if any. `path` is
+ * the documented path (template) the request was an instance of.
+ */
 async function conforms(method: string, path: string, res: Response): Promise<unknown> {
   const op = openapi.paths[path]?.[method.toLowerCase()]
   expect(op, `${method} ${path} is documented`).toBeDefined()
@@ -141,21 +144,64 @@ describe('real answers conform to GET /openapi.json', () => {
     await conforms('POST', '/health', await post({ service: 'fourth', instance: 'new' }))
   })
 
-  it('GET /health: the document (200 and 503), a service, an instance, text, 304, 400, 404', async () => {
+  it('GET /health: the document (200 and 503), statusCode=200, 304, 400', async () => {
     const whole = await get('/health')
     expect(whole.status).toBe(503)
     const etag = whole.headers.get('etag') ?? ''
     await conforms('GET', '/health', whole)
     await conforms('GET', '/health', await get('/health', { 'if-none-match': etag }))
-    await conforms('GET', '/health', await get('/health?service=api'))
-    await conforms('GET', '/health', await get('/health?service=db'))
-    await conforms('GET', '/health', await get('/health?service=api&instance=a1'))
-    await conforms('GET', '/health', await get('/health?service=api&format=text'))
-    await conforms('GET', '/health', await get('/health?format=text'))
-    await conforms('GET', '/health', await get('/health?servce=api'))
-    await conforms('GET', '/health', await get('/health?service=nope'))
-    await conforms('GET', '/health', await get('/health?service=api&instance=nope'))
-    // Healthy again: a 200 document.
+    const always = await get('/health?statusCode=200')
+    expect(always.status).toBe(200)
+    expect(await conforms('GET', '/health', always)).toMatchObject({ status: 'unhealthy' })
+    await conforms('GET', '/health', await get('/health?statusCode=2xx'))
+  })
+
+  it('the typed paths: a service, an instance, 304, 400, 404', async () => {
+    const svc = '/health/services/{service}'
+    const inst = '/health/services/{service}/instances/{instance}'
+    const api = await get('/health/services/api')
+    await conforms('GET', svc, api)
+    await conforms('GET', svc, await get('/health/services/db'))
+    await conforms('GET', svc, await get('/health/services/db?statusCode=200'))
+    await conforms(
+      'GET',
+      svc,
+      await get('/health/services/api', { 'if-none-match': api.headers.get('etag') ?? '' })
+    )
+    await conforms('GET', svc, await get('/health/services/nope'))
+    await conforms('GET', svc, await get('/health/services/api?format=text'))
+    await conforms('GET', inst, await get('/health/services/api/instances/a1'))
+    await conforms('GET', inst, await get('/health/services/api/instances/nope'))
+    await conforms('GET', inst, await get('/health/services/api/instances/a%20b'))
+  })
+
+  it("the orchestrators' query form answers what its typed twin answers, or one text line", async () => {
+    // Documented in prose on GET /health; its JSON must be the typed paths' shapes.
+    const twins = [
+      ['/health?service=api', '/health/services/{service}'],
+      ['/health?service=db', '/health/services/{service}'],
+      ['/health?service=api&instance=a1', '/health/services/{service}/instances/{instance}'],
+      ['/health?service=nope', '/health/services/{service}'],
+      ['/health?service=api&instance=nope', '/health/services/{service}/instances/{instance}'],
+      ['/health?servce=api', '/health'],
+    ] as const
+    for (const [url, documented] of twins) await conforms('GET', documented, await get(url))
+    const { description } = openapi.paths['/health']?.['get'] as unknown as {
+      description: string
+    }
+    expect(description).toContain('?service=X&instance=Y')
+    expect(description).toContain('&format=text')
+    for (const url of ['/health?service=api&format=text', '/health?format=text']) {
+      const res = await get(url)
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
+      expect(await res.text()).toMatch(
+        /^([\w.-]+ (healthy|degraded|starting|unknown|unhealthy): .*\n)+$/
+      )
+      checked.push(`GET ${url} (text)`)
+    }
+  })
+
+  it('GET /health: a 200 document once healthy again', async () => {
     const del = await fetch(`${bridge.url}/health?service=db`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -185,6 +231,7 @@ describe('real answers conform to GET /openapi.json', () => {
     await conforms('GET', '/health/history', await get('/health/history?service=nope'))
     await conforms('GET', '/metrics', await get('/metrics'))
     await conforms('GET', '/openapi.json', await get('/openapi.json'))
+    await conforms('GET', '/openapi.json', await get('/openapi.json?v=2'))
     await conforms('GET', '/', await get('/'))
     await conforms('GET', '/', await get('/?x=1'))
     await conforms('GET', '/page/fragment', await get('/page/fragment'))

@@ -139,6 +139,66 @@ describe('GET /health', () => {
     expect(((await res.json()) as { message: string }).message).toMatch(message)
   })
 
+  it('serves one service and one instance at typed paths: the same answers as the query form', async () => {
+    const { app, beat } = setup()
+    await beat({ service: 'worker', instance: 'w1' })
+    await beat({ service: 'worker', instance: 'w2', error: 'oom' })
+    for (const [typed, query] of [
+      ['/health/services/worker', '/health?service=worker'],
+      ['/health/services/worker/instances/w2', '/health?service=worker&instance=w2'],
+      ['/health/services/worker/instances/w1', '/health?service=worker&instance=w1'],
+    ] as const) {
+      const [a, b] = await Promise.all([app.request(typed), app.request(query)])
+      expect(a.status, typed).toBe(b.status)
+      expect(a.headers.get('etag'), typed).toBe(b.headers.get('etag'))
+      expect(await a.text(), typed).toBe(await b.text())
+    }
+    const svc = await app.request('/health/services/worker')
+    expect(svc.status).toBe(200)
+    expect(await svc.json()).toMatchObject({ name: 'worker', status: 'degraded' })
+    const again = await app.request('/health/services/worker', {
+      headers: { 'if-none-match': svc.headers.get('etag') ?? '' },
+    })
+    expect(again.status).toBe(304)
+    expect((await app.request('/health/services/nope')).status).toBe(404)
+    const missing = await app.request('/health/services/worker/instances/w3')
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as { message: string }).message).toContain('w1, w2')
+  })
+
+  it('answers 200 with the status in the body when asked (statusCode=200); errors stay errors', async () => {
+    const { app, beat } = setup()
+    await beat({ service: 'db', error: 'disk full' })
+    for (const path of [
+      '/health',
+      '/health?service=db',
+      '/health/services/db',
+      '/health/services/db/instances/default',
+    ]) {
+      expect((await app.request(path)).status, path).toBe(503)
+      const sep = path.includes('?') ? '&' : '?'
+      const res = await app.request(`${path}${sep}statusCode=200`)
+      expect(res.status, path).toBe(200)
+      expect(await res.json(), path).toMatchObject({ status: 'unhealthy' })
+      expect((await app.request(`${path}${sep}statusCode=health`)).status, path).toBe(503)
+    }
+    expect((await app.request('/health/services/nope?statusCode=200')).status).toBe(404)
+  })
+
+  it.each([
+    ['/health?statusCode=201', /statusCode: must be 200 \(always answer 200/],
+    ['/health/services/db?format=text', /typed paths answer JSON only.*format=text/],
+    ['/health/services/db?service=x', /unknown field\(s\): service/],
+    ['/health/services/bad%20name', /service: must be 1-64/],
+    ['/health/services/db/instances/%3Cx%3E', /instance: must be an instance name \(1-128/],
+    ['/openapi.json?v=2', /unknown field\(s\): v/],
+  ])('%s -> 400 saying what to fix', async (path, message) => {
+    const { app } = setup()
+    const res = await app.request(path)
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { message: string }).message).toMatch(message)
+  })
+
   it('answers 405 with Allow for other methods and 404 JSON for unknown routes', async () => {
     const { app } = setup()
     const put = await app.request('/health', { method: 'PUT' })
@@ -154,6 +214,8 @@ describe('live, ready and history', () => {
   it('is live, and ready when Docker is off', async () => {
     const { app } = setup()
     expect((await app.request('/health/live')).status).toBe(200)
+    // Whatever it is asked: a probe fails only when the process is gone.
+    expect((await app.request('/health/live?verbose=1')).status).toBe(200)
     const ready = await app.request('/health/ready')
     expect(ready.status).toBe(200)
     expect(await ready.json()).toMatchObject({
@@ -194,5 +256,8 @@ describe('live, ready and history', () => {
     ])
     expect((await app.request('/health/history?service=ghost')).status).toBe(404)
     expect((await app.request('/health/history?limit=0')).status).toBe(400)
+    expect((await app.request('/health/history?limit=1.5')).status).toBe(400)
+    const one = (await (await app.request('/health/history?limit=1')).json()) as unknown[]
+    expect(one).toHaveLength(1)
   })
 })
