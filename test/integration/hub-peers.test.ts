@@ -399,8 +399,8 @@ describe('a hub following its peers', () => {
     const ready = (await (await fetch(`${hub.url}/health/ready`)).json()) as {
       sources: { peers: PeerSourceView[] }
     }
-    const [w1, gone] = ready.sources.peers
-    expect(w1).toMatchObject({ name: 'worker-1', state: 'following' })
+    const [worker, gone] = ready.sources.peers
+    expect(worker).toMatchObject({ name: 'worker-1', state: 'following' })
     // Between two retries it is connecting again; it is never following.
     expect(gone?.name).toBe('gone')
     expect(gone?.state).not.toBe('following')
