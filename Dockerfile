@@ -45,6 +45,11 @@ WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# Service profiles (CONFIG_FILE), e.g. CONFIG_FILE=/app/profiles/clp.yaml for CLP. Shipped in the
+# image so a profile always matches the schema of the bridge that reads it (the file's keys are
+# validated strictly, so a newer profile would stop an older bridge), and so using one needs no
+# file next to the compose files. Mount your own copy to change it.
+COPY compose/profiles/ ./profiles/
 
 # uid:gid 1000 is the `node` user of the official image; numeric, so Kubernetes' runAsNonRoot
 # can verify it. To read the Docker socket (root:docker 0660), add the socket's group at run
