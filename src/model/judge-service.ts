@@ -152,11 +152,11 @@ function judgeContainerInstance(
   let heartbeat: JudgedInstance['heartbeat'] = null
   if (hb) {
     parts.push(judgeHeartbeat(hb, timeoutMs, now))
-    heartbeat = { last: hb, timeoutMs }
+    heartbeat = { last: hb, timeoutMs, expected: settings.heartbeatExpected }
   } else if (settings.heartbeatExpected && c.state === 'running') {
     const graceStart = Math.max(ctx.bridgeStartedAt, c.startedAt ?? 0)
     parts.push(judgeMissingHeartbeat(graceStart, ctx.config.startupGraceMs, now))
-    heartbeat = { last: null, timeoutMs }
+    heartbeat = { last: null, timeoutMs, expected: true }
   }
   const v = merge(parts)
   let job: JobJudgement | null = null
@@ -212,7 +212,11 @@ function judgeHeartbeatInstance(
       message: v.message,
       container: null,
       recentRestarts: 0,
-      heartbeat: { last: hb, timeoutMs: j.settings.heartbeatTimeoutMs },
+      heartbeat: {
+        last: hb,
+        timeoutMs: j.settings.heartbeatTimeoutMs,
+        expected: j.settings.heartbeatExpected,
+      },
       remote: null,
     },
     until: earliest(v.until, forgetUntil),
@@ -264,7 +268,13 @@ function judgeRemoteInstance(
       message: v.message,
       container: null,
       recentRestarts: 0,
-      heartbeat: hb ? { last: hb, timeoutMs: j.settings.heartbeatTimeoutMs } : null,
+      heartbeat: hb
+        ? {
+            last: hb,
+            timeoutMs: j.settings.heartbeatTimeoutMs,
+            expected: j.settings.heartbeatExpected,
+          }
+        : null,
       remote: i,
     },
     until: v.until,

@@ -425,10 +425,24 @@ describe('matching heartbeats to containers', () => {
     const j = run({ containers: [labelled], bridgeStartedAt: T0 - m(10) }, T0 + s(29))
     expect(svc(j, 'reducer').instances[0]).toMatchObject({
       status: 'starting',
-      heartbeat: { last: null },
+      heartbeat: { last: null, expected: true },
     })
     const late = run({ containers: [labelled], bridgeStartedAt: T0 - m(10) }, T0 + s(30))
     expect(svc(late, 'reducer').status).toBe('unhealthy')
+  })
+
+  it('says whether heartbeats are expected, before and after the first one, and for a volunteer', () => {
+    const expected = container('reducer', { labels: { heartbeat: true } })
+    const volunteer = container('webui')
+    const j = run({
+      containers: [expected, volunteer],
+      heartbeats: [
+        heartbeat('reducer', { instance: expected.name }),
+        heartbeat('webui', { instance: volunteer.name }),
+      ],
+    })
+    expect(svc(j, 'reducer').instances[0]?.heartbeat).toMatchObject({ expected: true })
+    expect(svc(j, 'webui').instances[0]?.heartbeat).toMatchObject({ expected: false })
   })
 })
 

@@ -20,10 +20,11 @@ export interface JudgedInstance {
   container: ContainerObservation | null
   recentRestarts: number
   /**
-   * Heartbeat side: `last` is the latest report, null while one is expected but none came.
-   * The whole part is null when the instance neither reports nor is expected to.
+   * Heartbeat side: `last` is the latest report, null while one is expected but none came;
+   * `expected` whether the service is configured to report (label or config file). The whole
+   * part is null when the instance neither reports nor is expected to.
    */
-  heartbeat: { last: HeartbeatObservation | null; timeoutMs: number } | null
+  heartbeat: { last: HeartbeatObservation | null; timeoutMs: number; expected: boolean } | null
   /** On a hub: the instance as a peer reported it (status and message may be the hub's). */
   remote: RemoteInstance | null
 }

@@ -73,7 +73,7 @@ function instanceFacts(i: InstanceView, showHost: boolean): string[] {
     if (i.docker.health !== 'none') facts.push(`healthcheck ${i.docker.health}`)
     if (i.docker.recentRestarts > 0) facts.push(`${i.docker.recentRestarts} recent restarts`)
   }
-  if (i.heartbeat) facts.push(i.heartbeat.expected ? 'heartbeat expected' : 'heartbeat')
+  if (i.heartbeat) facts.push(i.heartbeat.reported === null ? 'heartbeat expected' : 'heartbeat')
   return facts
 }
 

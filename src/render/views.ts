@@ -48,11 +48,15 @@ function dockerPart(c: ContainerObservation, recentRestarts: number): DockerPart
   return part
 }
 
-function heartbeatPart(hb: HeartbeatObservation | null, timeoutMs: number): HeartbeatPart {
+function heartbeatPart(
+  hb: HeartbeatObservation | null,
+  timeoutMs: number,
+  expected: boolean
+): HeartbeatPart {
   const timeoutSeconds = timeoutMs / 1000
   if (hb === null) {
     return {
-      expected: true,
+      expected,
       lastSeenAt: null,
       timeoutSeconds,
       reported: null,
@@ -62,9 +66,9 @@ function heartbeatPart(hb: HeartbeatObservation | null, timeoutMs: number): Hear
     }
   }
   const cached = heartbeatParts.get(hb)
-  if (cached?.timeoutSeconds === timeoutSeconds) return cached
+  if (cached?.timeoutSeconds === timeoutSeconds && cached.expected === expected) return cached
   const part: HeartbeatPart = {
-    expected: false,
+    expected,
     lastSeenAt: iso(hb.receivedAt),
     timeoutSeconds,
     reported: hb.reported,
@@ -89,7 +93,7 @@ export function instanceView(i: JudgedInstance): InstanceView {
       heartbeat:
         i.heartbeat === null
           ? peer.heartbeat
-          : heartbeatPart(i.heartbeat.last, i.heartbeat.timeoutMs),
+          : heartbeatPart(i.heartbeat.last, i.heartbeat.timeoutMs, i.heartbeat.expected),
     }
   }
   return {
@@ -98,7 +102,10 @@ export function instanceView(i: JudgedInstance): InstanceView {
     status: i.status,
     message: i.message,
     docker: i.container === null ? null : dockerPart(i.container, i.recentRestarts),
-    heartbeat: i.heartbeat === null ? null : heartbeatPart(i.heartbeat.last, i.heartbeat.timeoutMs),
+    heartbeat:
+      i.heartbeat === null
+        ? null
+        : heartbeatPart(i.heartbeat.last, i.heartbeat.timeoutMs, i.heartbeat.expected),
   }
 }
 

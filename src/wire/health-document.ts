@@ -30,6 +30,7 @@ export const dockerPartSchema = z.object({
 })
 
 export const heartbeatPartSchema = z.object({
+  /** Whether the service is configured to report heartbeats (label or config file). */
   expected: z.boolean(),
   lastSeenAt: isoTime.nullable(),
   timeoutSeconds: z.number(),

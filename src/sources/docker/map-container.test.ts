@@ -186,6 +186,46 @@ describe('mapContainer', () => {
     expect(long?.length).toBe(MAX_PROBE_OUTPUT + 3)
   })
 
+  it('keeps secrets of the container out of probe output, and a progress meter to its last frame', () => {
+    const raw = {
+      Id: 'a'.repeat(64),
+      Name: '/clp-package-database-1',
+      Config: {
+        Hostname: 'database',
+        Labels: { 'com.docker.compose.service': 'database' },
+        Env: ['MYSQL_PASSWORD=s3cr3t-db-pass', 'TZ=UTC', 'EMPTY='],
+        Healthcheck: {
+          Test: [
+            'CMD-SHELL',
+            'mysqladmin ping -u clp --password=probe-only-pw || redis-cli -a r3dis-pw PING',
+          ],
+        },
+      },
+      State: {
+        Status: 'running',
+        Health: {
+          Status: 'unhealthy',
+          FailingStreak: 3,
+          Log: [
+            {
+              Output:
+                '  % Total  0\r100  12  0\rcurl: (7) refused\nmysqladmin --password=probe-only-pw: access denied for s3cr3t-db-pass (r3dis-pw) in UTC',
+              ExitCode: 1,
+            },
+          ],
+        },
+      },
+    }
+    const out = mapContainer(inspectSchema.parse(raw), undefined, opts).observation.lastProbeOutput
+    expect(out).toBe(
+      'curl: (7) refused\nmysqladmin --password=<redacted>: access denied for <redacted> (<redacted>) in UTC'
+    )
+    // The environment itself is never part of what the bridge keeps.
+    expect(JSON.stringify(mapContainer(inspectSchema.parse(raw), undefined, opts))).not.toMatch(
+      /s3cr3t|probe-only|r3dis/
+    )
+  })
+
   it('falls back to the container name when the service label is missing', () => {
     const info = inspectInfo('web', { Name: '/lonely', Config: { Labels: {} } })
     info.Config.Labels = { 'com.docker.compose.project': 'proj' }

@@ -32,51 +32,74 @@ const stringRecord = z
   .nullish()
   .transform((r) => r ?? {})
 
-export const inspectSchema = z.object({
-  Id: z.string().regex(/^[0-9a-f]{64}$/),
-  Name: z.string(),
-  Created: z.string().optional(),
-  RestartCount: z.number().int().nonnegative().catch(0),
-  Config: z
-    .object({ Hostname: z.string().nullish(), Labels: stringRecord })
-    .nullish()
-    .transform((c) => c ?? { Hostname: null, Labels: {} }),
-  State: z.object({
-    // An unknown status from a future engine is not a reason to drop the container.
-    Status: z.enum(CONTAINER_STATES).catch('dead'),
-    OOMKilled: z.boolean().catch(false),
-    ExitCode: z.number().int().catch(0),
-    StartedAt: z.string().optional(),
-    FinishedAt: z.string().optional(),
-    Health: z
+export const inspectSchema = z
+  .object({
+    Id: z.string().regex(/^[0-9a-f]{64}$/),
+    Name: z.string(),
+    Created: z.string().optional(),
+    RestartCount: z.number().int().nonnegative().catch(0),
+    Config: z
       .object({
-        Status: z.string(),
-        FailingStreak: z.number().int().nonnegative().catch(0),
-        Log: z
-          .array(
-            z.object({
-              Output: z.string().catch(''),
-              ExitCode: z.number().int().nullish().catch(null),
-            })
-          )
+        Hostname: z.string().nullish(),
+        Labels: stringRecord,
+        // Read only to keep them out of probe output (below); never stored, served or logged.
+        Env: z.array(z.string()).nullish().catch(null),
+        Healthcheck: z
+          .object({ Test: z.array(z.string()).nullish() })
           .nullish()
-          .transform((l) => l ?? []),
+          .catch(null),
       })
       .nullish(),
-  }),
-  NetworkSettings: z
-    .object({
-      Networks: z
-        .record(
-          z.string(),
-          z
-            .object({ IPAddress: z.string().nullish(), GlobalIPv6Address: z.string().nullish() })
+    State: z.object({
+      // An unknown status from a future engine is not a reason to drop the container.
+      Status: z.enum(CONTAINER_STATES).catch('dead'),
+      OOMKilled: z.boolean().catch(false),
+      ExitCode: z.number().int().catch(0),
+      StartedAt: z.string().optional(),
+      FinishedAt: z.string().optional(),
+      Health: z
+        .object({
+          Status: z.string(),
+          FailingStreak: z.number().int().nonnegative().catch(0),
+          Log: z
+            .array(
+              z.object({
+                Output: z.string().catch(''),
+                ExitCode: z.number().int().nullish().catch(null),
+              })
+            )
             .nullish()
-        )
+            .transform((l) => l ?? []),
+        })
         .nullish(),
-    })
-    .nullish(),
-})
+    }),
+    NetworkSettings: z
+      .object({
+        Networks: z
+          .record(
+            z.string(),
+            z
+              .object({ IPAddress: z.string().nullish(), GlobalIPv6Address: z.string().nullish() })
+              .nullish()
+          )
+          .nullish(),
+      })
+      .nullish(),
+  })
+  // The environment is read only to keep its values out of probe output, then dropped here,
+  // the moment the response is parsed: it never reaches an observation, a log or an answer.
+  .transform(({ Config, State, ...rest }) => {
+    const secrets = secretsOf(Config?.Env ?? [], Config?.Healthcheck?.Test ?? [])
+    const health = State.Health && {
+      ...State.Health,
+      Log: State.Health.Log.map((entry) => ({ ...entry, Output: redact(entry.Output, secrets) })),
+    }
+    return {
+      ...rest,
+      Config: { Hostname: Config?.Hostname ?? null, Labels: Config?.Labels ?? {} },
+      State: { ...State, Health: health },
+    }
+  })
 
 /** The part of an inspect response the bridge reads (everything else was never parsed). */
 export type InspectInfo = z.infer<typeof inspectSchema>
@@ -189,10 +212,51 @@ function lastProbe(info: InspectInfo): { Output: string; ExitCode?: number | nul
   return log?.[log.length - 1]
 }
 
+/** Values too short to be told from ordinary words are not treated as secrets. */
+const MIN_SECRET_CHARS = 4
+const SECRET_FLAG = /^(--?(password|passwd|pass|pwd|secret|token|api-?key|auth)|-a|-p)$/i
+const SECRET_ASSIGNMENT = /^-{0,2}[\w.-]*(password|passwd|pass|pwd|secret|token|key)[\w.-]*=(.+)$/i
+
+/**
+ * What a probe's output must not repeat: the container's environment values (where its
+ * passwords usually live) and the arguments of its healthcheck that look like credentials
+ * (`--password=x`, `-a x`: a probe that fails often echoes its command line).
+ */
+function secretsOf(env: readonly string[], test: readonly string[]): string[] {
+  const secrets = new Set<string>()
+  for (const entry of env) {
+    const value = entry.slice(entry.indexOf('=') + 1)
+    if (entry.includes('=') && value.length >= MIN_SECRET_CHARS) secrets.add(value)
+  }
+  const words = test.flatMap((t) => t.split(/\s+/))
+  words.forEach((word, i) => {
+    const assigned = SECRET_ASSIGNMENT.exec(word)?.[2]
+    const next = SECRET_FLAG.test(word) ? words[i + 1] : undefined
+    for (const value of [assigned, next]) {
+      if (value !== undefined && value.length >= MIN_SECRET_CHARS) secrets.add(value)
+    }
+  })
+  // Longest first, so a secret that contains another is replaced whole.
+  return [...secrets].sort((a, b) => b.length - a.length)
+}
+
+function redact(text: string, secrets: readonly string[]): string {
+  let out = text
+  for (const secret of secrets) out = out.split(secret).join('<redacted>')
+  return out
+}
+
+/**
+ * The last probe's output as a status message can show it: a progress meter's redraws (curl
+ * without -s writes `\r`-separated frames) reduced to their last frame.
+ */
 function probeOutput(info: InspectInfo): string | null {
   const last = lastProbe(info)
   if (last === undefined) return null
-  const text = last.Output.trim()
+  let text = last.Output.split('\n')
+    .map((line) => line.slice(line.lastIndexOf('\r') + 1))
+    .join('\n')
+    .trim()
   return text.length > MAX_PROBE_OUTPUT ? `${text.slice(0, MAX_PROBE_OUTPUT)}...` : text
 }
 
