@@ -253,7 +253,7 @@ function redact(text: string, secrets: readonly string[]): string {
 function probeOutput(info: InspectInfo): string | null {
   const last = lastProbe(info)
   if (last === undefined) return null
-  let text = last.Output.split('\n')
+  const text = last.Output.split('\n')
     .map((line) => line.slice(line.lastIndexOf('\r') + 1))
     .join('\n')
     .trim()
