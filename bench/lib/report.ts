@@ -1,15 +1,12 @@
-/** What a benchmark hands back, and how it is shown: a table on stdout, a section in the doc. */
+/** What a bench hands back, and how figures are formatted for the terminal and the doc. */
 
 export type Verdict = 'pass' | 'miss' | 'info' | 'skip'
 
 export interface Row {
-  /** What is measured, e.g. `GET /health, 1,000 instances`. */
   figure: string
-  /** The bridge's figure, formatted. */
   value: string
-  /** The baseline measured in the same run, formatted; empty when there is none. */
+  /** The baseline measured in the same run; empty when there is none. */
   baseline?: string
-  /** value / baseline (or baseline / value for latencies), formatted. */
   ratio?: string
   target?: string
   verdict: Verdict
@@ -17,10 +14,9 @@ export interface Row {
 
 export interface BenchReport {
   id: string
-  title: string
   rows: Row[]
-  /** Markdown: method, raw repetitions, tables, findings. */
-  details: string
+  /** Markdown tables with the raw figures (no prose: that lives in docs/benchmarks.md). */
+  tables: string
   /** Set when the bench did not run, with the reason. */
   skipped?: string
   seconds: number
@@ -28,31 +24,31 @@ export interface BenchReport {
 
 export interface BenchContext {
   quick: boolean
-  /** Repetitions of each A/B pair. */
+  /** Repetitions of each A/B pair, and seconds of one measured load run. */
   reps: number
-  /** Seconds of one measured load run. */
   seconds: number
-  warmupSeconds: number
-  /** Profile the bridge even when every target is met. */
-  profile: boolean
   log: (message: string) => void
 }
 
+const finite = (n: number, f: (n: number) => string) => (Number.isFinite(n) ? f(n) : 'n/a')
+
 export const fmt = {
-  int: (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a'),
-  num: (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a'),
-  ratio: (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a'),
-  ms: (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)} ms` : 'n/a'),
-  pct: (n: number) => (Number.isFinite(n) ? `${n.toFixed(0)}%` : 'n/a'),
-  mib: (n: number) => (Number.isFinite(n) ? `${n.toFixed(0)} MiB` : 'n/a'),
-  kib: (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`,
+  int: (n: number) => finite(n, (x) => Math.round(x).toLocaleString('en-US')),
+  num: (n: number, digits = 1) => finite(n, (x) => x.toFixed(digits)),
+  ratio: (n: number) => finite(n, (x) => `${x.toFixed(2)}x`),
+  ms: (n: number) => finite(n, (x) => `${Math.abs(x) < 10 ? x.toFixed(2) : x.toFixed(1)} ms`),
+  pct: (n: number) => finite(n, (x) => `${x.toFixed(x < 10 ? 1 : 0)}%`),
+  mib: (n: number) => finite(n, (x) => `${x.toFixed(0)} MiB`),
+  bytes: (n: number) =>
+    n >= 1024 * 1024
+      ? `${(n / 1024 / 1024).toFixed(2)} MiB`
+      : n >= 1024
+        ? `${(n / 1024).toFixed(1)} KiB`
+        : `${Math.round(n)} B`,
 }
 
-export function verdictOf(ok: boolean): Verdict {
-  return ok ? 'pass' : 'miss'
-}
+export const verdictOf = (ok: boolean): Verdict => (ok ? 'pass' : 'miss')
 
-/** A markdown table from a header row and data rows. */
 export function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|')
   return [
@@ -62,7 +58,6 @@ export function mdTable(header: readonly string[], rows: readonly (readonly stri
   ].join('\n')
 }
 
-/** A plain-text table for the terminal. */
 export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (r: readonly string[]) =>
@@ -81,26 +76,20 @@ export const SUMMARY_HEADER = [
   'ratio',
   'target',
   'verdict',
-] as const
+]
 
 export function summaryRows(reports: readonly BenchReport[]): string[][] {
-  const out: string[][] = []
-  for (const r of reports) {
-    if (r.skipped !== undefined) {
-      out.push([r.id, `skipped: ${r.skipped}`, '', '', '', '', 'skip'])
-      continue
-    }
-    for (const row of r.rows) {
-      out.push([
-        r.id,
-        row.figure,
-        row.value,
-        row.baseline ?? '',
-        row.ratio ?? '',
-        row.target ?? '',
-        row.verdict,
-      ])
-    }
-  }
-  return out
+  return reports.flatMap((r) =>
+    r.skipped !== undefined
+      ? [[r.id, `skipped: ${r.skipped}`, '', '', '', '', 'skip']]
+      : r.rows.map((row) => [
+          r.id,
+          row.figure,
+          row.value,
+          row.baseline ?? '',
+          row.ratio ?? '',
+          row.target ?? '',
+          row.verdict,
+        ])
+  )
 }

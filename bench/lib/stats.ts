@@ -1,6 +1,6 @@
-/** Order statistics for benchmark samples. Medians and high percentiles, never means of noise. */
+/** Order statistics of benchmark samples: medians and high percentiles, never means of noise. */
 
-/** Nearest-rank percentile (p in 0..100) of unsorted samples; NaN when there are none. */
+/** Nearest-rank percentile (p in 0..100); NaN without samples. */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN
   const sorted = [...samples].sort((a, b) => a - b)
@@ -20,23 +20,17 @@ export function median(samples: readonly number[]): number {
 export interface Distribution {
   n: number
   p50: number
-  p95: number
   p99: number
   max: number
+  min: number
 }
 
 export function distribution(samples: readonly number[]): Distribution {
   return {
     n: samples.length,
     p50: percentile(samples, 50),
-    p95: percentile(samples, 95),
     p99: percentile(samples, 99),
     max: samples.length === 0 ? Number.NaN : Math.max(...samples),
+    min: samples.length === 0 ? Number.NaN : Math.min(...samples),
   }
-}
-
-/** Spread of repeated measurements, as (max - min) / median: how much to trust a median. */
-export function spread(samples: readonly number[]): number {
-  if (samples.length < 2) return 0
-  return (Math.max(...samples) - Math.min(...samples)) / median(samples)
 }

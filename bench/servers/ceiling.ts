@@ -1,51 +1,70 @@
 /**
- * The ceiling the bridge is compared against: a bare @hono/node-server app that does no work of
- * its own. GET /health answers pre-rendered bytes (the same bytes and headers the bridge served,
- * a 304 for a matching If-None-Match, the same service object for ?service=); POST /health parses
- * the JSON body and discards it, answering a 202 of the same shape the bridge answers.
- *
- * Environment: PORT, DOC_FILE, DOC_ETAG, DOC_STATUS, SERVICE_FILE, SERVICE_ETAG.
+ * The ceiling: a bare @hono/node-server app that does no work of its own and answers what the
+ * bridge answered, byte for byte: status, headers (the security headers included) and body.
+ * GET /health picks the whole document, its 304, ?service= or ?service=&instance=; POST /health
+ * parses the JSON body and answers a 202 of the bridge's shape. Environment: PORT, ANSWERS (a
+ * JSON file of recorded answers, see bench/http.ts) and STRIP.
  */
 import { readFileSync } from 'node:fs'
 
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 
-const env = process.env
-const port = Number(env.PORT)
-const doc = readFileSync(env.DOC_FILE ?? '/dev/null', 'utf8')
-const etag = env.DOC_ETAG ?? 'W/"none"'
-const docStatus = env.DOC_STATUS === '503' ? 503 : 200
-const serviceBody = readFileSync(env.SERVICE_FILE ?? '/dev/null', 'utf8')
-const serviceEtag = env.SERVICE_ETAG
-const JSON_TYPE = 'application/json; charset=utf-8'
+interface Recorded {
+  status: 200 | 202 | 304 | 503
+  headers: Record<string, string>
+  body: string
+}
+type Name = 'doc' | 'notModified' | 'service' | 'instance' | 'heartbeat'
+const recorded = JSON.parse(readFileSync(process.env.ANSWERS ?? '', 'utf8')) as Record<
+  Name,
+  Recorded
+>
+/** With STRIP=1, the answers without the bridge's security headers: what they cost on their own. */
+const SECURITY =
+  /^(x-content-type-options|referrer-policy|x-frame-options|cross-origin-.*|x-permitted-cross-domain-policies|content-security-policy)$/
+const strip = (h: Record<string, string>) =>
+  process.env.STRIP === '1'
+    ? Object.fromEntries(Object.entries(h).filter(([k]) => !SECURITY.test(k)))
+    : h
+const answers = new Map(
+  Object.entries(recorded).map(([name, a]) => [
+    name,
+    { ...a, headers: strip(a.headers), bytes: Buffer.from(a.body) },
+  ])
+)
+const answer = (name: Name) => {
+  const a = answers.get(name)
+  if (!a) throw new Error(`no recorded answer ${name}`)
+  return a
+}
+const etag = answer('doc').headers.etag
 
 const app = new Hono()
 app.get('/health', (c) => {
-  if (c.req.query('service') !== undefined) {
-    return c.body(serviceBody, 200, {
-      'content-type': JSON_TYPE,
-      'cache-control': 'no-cache',
-      ...(serviceEtag === undefined ? {} : { etag: serviceEtag }),
-    })
-  }
-  const headers = { etag, 'cache-control': 'no-cache' }
-  if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers)
-  return c.body(doc, docStatus, { ...headers, 'content-type': JSON_TYPE })
+  const a =
+    c.req.query('instance') !== undefined
+      ? answer('instance')
+      : c.req.query('service') !== undefined
+        ? answer('service')
+        : c.req.header('if-none-match') === etag
+          ? answer('notModified')
+          : answer('doc')
+  if (a.status === 304) return c.body(null, 304, a.headers)
+  return c.body(a.bytes, a.status === 503 ? 503 : 200, a.headers)
 })
 app.post('/health', async (c) => {
-  const hb = await c.req.json<{ service?: string; instance?: string }>()
-  return c.json(
-    {
-      service: hb.service,
-      instance: hb.instance ?? 'default',
-      status: 'healthy',
-      receivedAt: new Date().toISOString(),
-      timeoutSeconds: 30,
-    },
-    202
-  )
+  const hb = await c.req.json<{ service: string; instance?: string }>()
+  const a = answer('heartbeat')
+  const body = {
+    service: hb.service,
+    instance: hb.instance ?? 'default',
+    status: 'healthy',
+    receivedAt: new Date().toISOString(),
+    timeoutSeconds: 3600,
+  }
+  return c.body(JSON.stringify(body), 202, a.headers)
 })
 app.get('/health/live', (c) => c.json({ status: 'healthy' }))
 
-serve({ fetch: app.fetch, port, hostname: '127.0.0.1' })
+serve({ fetch: app.fetch, port: Number(process.env.PORT), hostname: '127.0.0.1' })

@@ -6,6 +6,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
 
 function isJsonMediaType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false
+  // What every client sends, without splitting and lowercasing it per heartbeat.
+  if (contentType === 'application/json') return true
   const type = (contentType.split(';')[0] ?? '').trim().toLowerCase()
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))
 }
@@ -72,11 +74,12 @@ export async function readJsonBody(c: Context, limit: number): Promise<unknown> 
   } catch {
     throw badRequest('the body is not valid UTF-8')
   }
-  if (text.trim() === '')
-    throw badRequest('the body is empty; send a JSON object like {"service":"my-service"}')
   try {
     return JSON.parse(text) as unknown
   } catch (err) {
+    // Only a body that failed to parse is looked at again (no blank JSON parses).
+    if (text.trim() === '')
+      throw badRequest('the body is empty; send a JSON object like {"service":"my-service"}')
     throw badRequest(`the body is not valid JSON: ${(err as Error).message}`)
   }
 }

@@ -1,4 +1,7 @@
 /** Response headers of the page and the API, as a browser receives them. */
+import type { AddressInfo } from 'node:net'
+
+import { serve, type ServerType } from '@hono/node-server'
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { createApp } from '../../src/app.js'
@@ -84,5 +87,53 @@ describe('security headers', () => {
     expect(res.status).toBe(401)
     expect(res.headers.get('access-control-allow-origin')).toBe(WEBUI)
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+  })
+})
+
+describe('security headers over a real socket', () => {
+  // Served by @hono/node-server the headers are set on the Node response, not on the web
+  // Response that app.request() returns: both ways must put the same ones on the wire.
+  const SECURITY = [
+    'x-content-type-options',
+    'referrer-policy',
+    'x-frame-options',
+    'cross-origin-resource-policy',
+    'x-permitted-cross-domain-policies',
+    'content-security-policy',
+    'cross-origin-opener-policy',
+    'x-powered-by',
+  ]
+  const pick = (h: Headers) => Object.fromEntries(SECURITY.map((n) => [n, h.get(n)]))
+
+  it.each([
+    ['GET', '/health', {}],
+    ['GET', '/health?service=nope', {}],
+    ['HEAD', '/health/stream', {}],
+    ['GET', '/metrics', {}],
+    ['GET', '/no-such-path', {}],
+    ['POST', '/health', { 'content-type': 'application/json' }],
+    ['GET', '/', { accept: 'text/html' }],
+  ] as const)('%s %s: the same as app.request()', async (method, path, headers) => {
+    const app = setup({ CORS_ORIGINS: WEBUI })
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => {
+        resolve(s)
+      })
+    })
+    try {
+      const { port } = server.address() as AddressInfo
+      const init = {
+        method,
+        headers,
+        ...(method === 'POST' ? { body: '{"service":"web"}' } : {}),
+      }
+      const wire = await fetch(`http://127.0.0.1:${port}${path}`, init)
+      await wire.arrayBuffer()
+      const local = await app.request(path, init)
+      expect(pick(wire.headers)).toEqual(pick(local.headers))
+      expect(wire.headers.get('x-content-type-options')).toBe('nosniff')
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
   })
 })
