@@ -44,19 +44,26 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono()
-  app.onError(createErrorHandler(deps.logger))
-  app.notFound((c) => {
-    throw new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}; see GET /health`)
-  })
+  const onError = createErrorHandler(deps.logger)
+  app.onError(onError)
+  // Answered, not thrown: Hono calls the not-found handler outside the middleware's error
+  // handling, so a throw would skip what the middleware adds after the route (headers).
+  app.notFound((c) =>
+    onError(
+      new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}; see GET /health`),
+      c
+    )
+  )
 
   const metrics =
     deps.metrics ?? createMetrics({ store: deps.store, clock: deps.clock ?? systemClock })
   // Outermost, so it times (and labels) every answer, errors included.
   app.use('*', requestTimer(metrics))
   app.use('*', securityHeaders(deps.config.corsOrigins))
-  app.use('*', cors(deps.config.corsOrigins))
+  // CORS and READ_TOKEN only when configured: each layer is a frame on every request.
+  if (deps.config.corsOrigins.length > 0) app.use('*', cors(deps.config.corsOrigins))
   // After CORS (so a browser can read a 401), before every route (deny by default).
-  app.use('*', readAuth(deps.config.readToken))
+  if (deps.config.readToken !== null) app.use('*', readAuth(deps.config.readToken))
 
   app.route(
     '/',

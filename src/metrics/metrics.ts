@@ -229,6 +229,8 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
   })
 
+  const requestChildren = new Map<string, Histogram.Internal<'method' | 'route' | 'status_class'>>()
+
   const processMetrics = deps.processMetrics ?? true
   return {
     registry,
@@ -251,10 +253,20 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       },
     },
     observeRequest(method, route, status, seconds) {
-      requests.observe(
-        { method: methodLabel(method), route, status_class: statusClassLabel(status) },
-        seconds
-      )
+      // One child per label set, looked up by a plain key: prom-client's own label hashing was
+      // the larger part of a small answer's metrics cost. The sets are bounded (see the labels).
+      const methodName = methodLabel(method)
+      const key = `${methodName}\u0000${route}\u0000${String(status)}`
+      let child = requestChildren.get(key)
+      if (!child) {
+        child = requests.labels({
+          method: methodName,
+          route,
+          status_class: statusClassLabel(status),
+        })
+        requestChildren.set(key, child)
+      }
+      child.observe(seconds)
     },
     async render() {
       const own = await registry.metrics()

@@ -145,6 +145,8 @@ export class HealthStore {
   private contextKey: string | null = null
   private headerDirty: Urgency | null = 'now'
   private rendered: Rendered | null = null
+  /** The overall status and sources' states of the last document: with draw hashes, its tag. */
+  private drawnKey = ''
 
   constructor(private readonly deps: HealthStoreDeps) {
     this.startedAt = deps.clock.now()
@@ -539,16 +541,24 @@ export class HealthStore {
   ): void {
     const checkedAt = new Date(now).toISOString()
     const bridge = this.bridgeView()
-    const header = encodeHeader(status, checkedAt, bridge)
+    const header = lazily(() => encodeHeader(status, checkedAt, bridge))
     const order = this.entries.ordered()
     const fragments = order.map((e) => e.fragment)
     const views = order.map((e) => e.view)
-    const etag = documentEtag(
-      { status, sources: drawnSources(bridge) },
-      order.map((e) => e.drawHash)
-    )
+    const drawn = { status, sources: drawnSources(bridge) }
+    const drawnKey = `${drawn.status}\u0000${drawn.sources}`
+    const previous = this.rendered
+    // What a display draws is the same: the same tag, and no hashing of the whole document.
+    const same =
+      previous !== null &&
+      drawChanged.length === 0 &&
+      removed.length === 0 &&
+      drawnKey === this.drawnKey
+    this.drawnKey = drawnKey
+    const hashes = same ? [] : order.map((e) => e.drawHash)
+    const etag = same ? () => previous.etag : lazily(() => documentEtag(drawn, hashes))
     const doc = lazily((): HealthDocument => ({ status, checkedAt, bridge, services: views }))
-    const body = lazily(() => assembleDocument(header, fragments))
+    const body = lazily(() => assembleDocument(header(), fragments))
     const rendered: Rendered = {
       get doc() {
         return doc()
@@ -556,16 +566,17 @@ export class HealthStore {
       get body() {
         return body()
       },
-      etag,
+      get etag() {
+        return etag()
+      },
       httpStatus: httpStatusOf(status),
     }
-    const previousEtag = this.rendered?.etag
     this.rendered = rendered
-    if (etag === previousEtag || this.listeners.size === 0) return
+    if (same || this.listeners.size === 0) return
     const changed = drawChanged.flatMap((n) => this.entries.get(n) ?? [])
     const delta = lazily(() =>
       assembleDelta(
-        header,
+        header(),
         changed.map((e) => e.fragment),
         removed
       )
