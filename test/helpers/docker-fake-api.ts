@@ -74,6 +74,8 @@ export class FakeDockerApi implements DockerApi {
   readonly address = 'unix:///fake/docker.sock'
   /** What socketRemoved() answers: set it to play a socket file that dockerd deleted. */
   removed = false
+  /** Inspects answer with the state when they were asked (see inspectContainer). */
+  answersAsAsked = false
   readonly containers = new Map<string, InspectInfo>()
   /** Every call, in order: `events`, `list`, `inspect <id12>` ... */
   readonly calls: string[] = []
@@ -185,8 +187,12 @@ export class FakeDockerApi implements DockerApi {
   }
 
   async inspectContainer(id: string, signal: AbortSignal): Promise<InspectInfo | null> {
+    // An engine answers with the state when it took the container's lock, not when the answer
+    // arrives: with `answersAsAsked`, a held (gated) inspect answers with what was there when asked.
+    const asked = this.containers.get(id)
+    const then = this.answersAsAsked && asked ? structuredClone(asked) : undefined
     await this.enter('inspect', `inspect ${id.slice(0, 12)}`, signal)
-    const found = this.containers.get(id)
+    const found = then ?? this.containers.get(id)
     return found ? structuredClone(found) : null
   }
 

@@ -150,8 +150,53 @@ describe('DockerSource: events', () => {
     })
     api.emit('die', web.Id, { exitCode: '1' })
     api.emit('start', web.Id)
-    await waitFor(() => sink.containers.get(web.Id)?.health === 'starting', 'health starting')
-    expect(sink.containers.get(web.Id)?.restarts).toHaveLength(1)
+    // The start event says `starting` at once; the inspect that follows adds the restart.
+    await waitFor(
+      () =>
+        sink.containers.get(web.Id)?.health === 'starting' &&
+        sink.containers.get(web.Id)?.restarts.length === 1,
+      'health starting, and the restart counted'
+    )
+  })
+
+  it('shows what an event says at once, before the engine answers the inspect', async () => {
+    const { api, sink, source, following } = setup()
+    const web = api.add(inspectInfo('web'))
+    source.start()
+    await following()
+    const release = api.gate('inspect')
+    api.update(web.Id, { State: { Status: 'exited', ExitCode: 3 } })
+    api.emit('die', web.Id, { exitCode: '3' })
+    await waitFor(() => sink.containers.get(web.Id)?.state === 'exited', 'exited, from the event')
+    expect(sink.containers.get(web.Id)?.exitCode).toBe(3)
+    expect(api.count('inspect')).toBe(2)
+    release()
+  })
+
+  it('does not apply an answer an event overtook: no flicker back to the older state', async () => {
+    const { api, sink, source, following } = setup()
+    const web = api.add(inspectInfo('web'))
+    api.answersAsAsked = true
+    source.start()
+    await following()
+    const release = api.gate('inspect')
+    api.update(web.Id, { State: { Status: 'paused' } })
+    api.emit('pause', web.Id)
+    await waitFor(() => sink.containers.get(web.Id)?.state === 'paused', 'paused, from the event')
+    api.update(web.Id, { State: { Status: 'running' } })
+    api.emit('unpause', web.Id)
+    await waitFor(() => sink.containers.get(web.Id)?.state === 'running', 'running again')
+    const seen: string[] = []
+    const upsert = sink.upsertContainer.bind(sink)
+    sink.upsertContainer = (c) => {
+      seen.push(c.state)
+      upsert(c)
+    }
+    // The held inspect was asked while paused; its answer arrives after the unpause.
+    release()
+    await waitFor(() => api.count('inspect') >= 3 && seen.length >= 1, 'the second inspect applied')
+    expect(seen).not.toContain('paused')
+    expect(sink.containers.get(web.Id)?.state).toBe('running')
   })
 
   it('picks up the failing streak and probe output on health_status', async () => {
@@ -288,8 +333,12 @@ describe('DockerSource: events', () => {
     for (let i = 0; i < 3; i++) {
       api.emit('update', web.Id, {}, Date.now() * 1e6 + i * 1e3)
     }
-    // Three events for one container: one inspect, plus one more for those that came meanwhile.
-    await waitFor(() => sink.log.filter((l) => l.startsWith('upsert')).length >= 2, 'two upserts')
+    // Three events for one container: one inspect (its answer superseded by the events that came
+    // meanwhile), plus one more whose answer is applied.
+    await waitFor(
+      () => api.count('inspect') >= 3 && sink.log.some((l) => l.startsWith('upsert')),
+      'the inspects after the events'
+    )
     const warnings = lines.filter((l) => l['msg'] === 'ignoring invalid health-bridge labels')
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatchObject({

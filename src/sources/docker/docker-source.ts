@@ -214,6 +214,7 @@ export class DockerSource implements HealthSource {
       default:
         break
     }
+    this.inventory.applyEvent(event)
     inspects.request(event.id)
   }
 

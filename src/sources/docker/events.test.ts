@@ -38,7 +38,23 @@ describe('parseEventLine', () => {
       timeNano: 1_795_000_000_123_456_800, // JSON.parse rounds to ~256 ns anyway
     })
     const parsed = parseEventLine(line)
-    expect(parsed).toMatchObject({ ok: true, event: { action: 'die', id: ID } })
+    expect(parsed).toMatchObject({ ok: true, event: { action: 'die', id: ID, exitCode: 2 } })
+    // Of the attributes (every label of the container), only the exit code is kept.
+    expect(JSON.stringify(parsed)).not.toContain('p-web-1')
+  })
+
+  it('reads the health a health_status event reports, and nothing from other actions', () => {
+    const health = parseEventLine(
+      JSON.stringify({ Action: 'health_status: unhealthy', Actor: { ID }, time: 1 })
+    )
+    expect(health).toMatchObject({
+      ok: true,
+      event: { action: 'health_status', health: 'unhealthy' },
+    })
+    const start = parseEventLine(
+      JSON.stringify({ Action: 'start', Actor: { ID, Attributes: { exitCode: '1' } }, time: 1 })
+    )
+    expect(start).toMatchObject({ ok: true, event: { exitCode: null, health: null } })
   })
 
   it('falls back to `time` when `timeNano` is missing', () => {

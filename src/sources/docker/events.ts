@@ -1,10 +1,12 @@
 /**
  * The container events we subscribe to, and how one line of `/events` becomes one of our events.
- * Only `Action`, `Actor.ID` and `time`/`timeNano` are relied on: API 1.52 dropped the legacy
- * `status`/`id`/`from` fields. `Actor.Attributes` carries every label of the container; it is not
- * even parsed (events are hints, the container is re-inspected), so it is never kept or logged.
+ * Only `Action`, `Actor.ID`, `time`/`timeNano` and the `exitCode` attribute of `die` are relied on:
+ * API 1.52 dropped the legacy `status`/`id`/`from` fields. `Actor.Attributes` carries every label
+ * of the container; only `exitCode` is read from it, so no label is kept or logged.
  */
 import { z } from 'zod'
+
+import type { ContainerHealth } from '../../model/observations.js'
 
 import { COMPOSE_PROJECT } from './labels.js'
 
@@ -53,12 +55,19 @@ export interface ContainerEvent {
   timeNano: number
   /** Epoch ms of the event. */
   at: number
+  /** `die`: the exit code the event reports. */
+  exitCode: number | null
+  /** `health_status: healthy`: the health the event reports. */
+  health: ContainerHealth | null
 }
 
 const lineSchema = z.object({
   Type: z.string().optional(),
   Action: z.string().min(1),
-  Actor: z.object({ ID: z.string().regex(/^[0-9a-f]{12,64}$/) }),
+  Actor: z.object({
+    ID: z.string().regex(/^[0-9a-f]{12,64}$/),
+    Attributes: z.object({ exitCode: z.string().optional() }).optional().catch(undefined),
+  }),
   time: z.number().nonnegative().optional(),
   timeNano: z.number().nonnegative().optional(),
 })
@@ -97,6 +106,8 @@ export function parseEventLine(line: string): ParseResult {
   const base = (colon === -1 ? e.Action : e.Action.slice(0, colon)).trim()
   if (!ACTIONS.has(base)) return { ok: false, ignored: true, why: `action ${base}` }
   const timeNano = e.timeNano ?? (e.time ?? 0) * 1e9
+  const code = base === 'die' ? Number(e.Actor.Attributes?.exitCode) : NaN
+  const suffix = colon === -1 ? '' : e.Action.slice(colon + 1).trim()
   return {
     ok: true,
     event: {
@@ -104,6 +115,12 @@ export function parseEventLine(line: string): ParseResult {
       id: e.Actor.ID,
       timeNano,
       at: Math.floor(timeNano / 1e6),
+      exitCode: Number.isInteger(code) ? code : null,
+      health:
+        base === 'health_status' &&
+        (suffix === 'healthy' || suffix === 'unhealthy' || suffix === 'starting')
+          ? suffix
+          : null,
     },
   }
 }

@@ -16,6 +16,9 @@ export interface InspectTarget {
   isDestroyed(id: string): boolean
 }
 
+/** Answers in a row that may be skipped as superseded by an event. */
+const MAX_SUPERSEDED = 3
+
 export class InspectQueue {
   private readonly inFlight = new Set<string>()
   /** Containers in flight that had another event meanwhile. */
@@ -44,11 +47,18 @@ export class InspectQueue {
   }
 
   private async run(id: string): Promise<void> {
+    let superseded = 0
     try {
       do {
         this.inspectAgain.delete(id)
         const info = await this.api.inspectContainer(id, this.attempt.signal)
         if (this.attempt.isOver()) return
+        // An event arrived while this answer was on its way: the answer may predate it, and
+        // applying it would undo what the event already showed (a flicker in the history).
+        // The next answer is asked for anyway; only a container that never stays still for one
+        // inspect gets an answer applied regardless, every few.
+        if (this.inspectAgain.has(id) && ++superseded < MAX_SUPERSEDED) continue
+        superseded = 0
         this.target.apply(id, info)
       } while (this.inspectAgain.has(id) && !this.target.isDestroyed(id))
     } finally {

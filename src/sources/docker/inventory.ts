@@ -12,6 +12,8 @@ import type { ContainerObservation, ContainerState } from '../../model/observati
 import type { ContainerSink } from '../source.js'
 
 import type { ContainerSummary } from './docker-api.js'
+import { observedBy } from './event-state.js'
+import type { ContainerEvent } from './events.js'
 import { mapContainer, type InspectInfo } from './map-container.js'
 import { RecentKeys } from './recent-keys.js'
 
@@ -24,6 +26,8 @@ interface ContainerMemory {
   /** Our clock when the sink last got this container; guards the reconciliation against races. */
   updatedAt: number
   labelsWarned: boolean
+  /** What the sink last got, so an event can be applied on top of it. */
+  last: ContainerObservation | null
 }
 
 export interface ContainerInventoryOptions {
@@ -70,6 +74,21 @@ export class ContainerInventory {
       return
     }
     this.sink.upsertContainer(this.observe(info))
+  }
+
+  /**
+   * What an event says of its container, applied at once on top of what the sink has (the
+   * inspect the event also asks for confirms it and adds the details).
+   */
+  applyEvent(event: ContainerEvent): void {
+    const known = this.memory.get(event.id)
+    if (!known?.last || this.destroyed.has(event.id)) return
+    const next = observedBy(event, known.last)
+    if (next === null) return
+    known.last = next
+    known.state = next.state
+    known.updatedAt = this.clock.now()
+    this.sink.upsertContainer(next)
   }
 
   /** The container was destroyed: removed at once, and answers still on their way are ignored. */
@@ -140,11 +159,19 @@ export class ContainerInventory {
       state: observation.state,
       updatedAt: now,
       labelsWarned: warned || labelProblems.length > 0,
+      last: observation,
     })
     return observation
   }
 }
 
 function blankMemory(now: number): ContainerMemory {
-  return { restartCount: null, restarts: [], state: null, updatedAt: now, labelsWarned: false }
+  return {
+    restartCount: null,
+    restarts: [],
+    state: null,
+    updatedAt: now,
+    labelsWarned: false,
+    last: null,
+  }
 }
