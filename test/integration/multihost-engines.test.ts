@@ -107,7 +107,6 @@ x-server: &server
     timeout: 1s
     retries: 1
     start_period: 5s
-    start_interval: 1s
 
 # A worker without a healthcheck that reports to its own host's bridge, with its hostname as
 # the instance (unique on its host): exactly what docs/deployment.md tells CLP's workers to do.
