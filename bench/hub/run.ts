@@ -144,7 +144,8 @@ async function runWith(main: string, nPeers: number, args: Args): Promise<Result
   }
   const syncS = (performance.now() - started) / 1000
   await stream.open()
-  await sleep(1000)
+  // Settle: the start-up's compilation and garbage are not what idle costs.
+  await sleep(3000)
   const rssAfterSyncMiB = cpuMem(hub.pid).rssMiB
   log(`hub synced in ${syncS.toFixed(2)} s; measuring idle for ${args.windowS} s`)
 
@@ -246,23 +247,29 @@ function table(results: readonly Result[]): string {
   const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`
   return [
     line(rows[0] ?? []),
-    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    line(widths.map((w) => '-'.repeat(w))),
     ...rows.slice(1).map(line),
   ].join('\n')
 }
 
 function section(results: readonly Result[], args: Args, command: string, seconds: number): string {
   const cpu = cpus()
+  const when = new Date().toISOString().slice(0, 10)
   return `${SECTION}
 
-A hub following its peers, every bridge a process of its own (\`node main.js\` compiled from
-src/, heartbeat-only: \`DOCKER=off\`), ${args.instances} instances per peer over
-${SERVICES.join(', ')}. Measured from outside the processes: latency by the bench's clock from
-just before the heartbeat that changes an instance's status is sent to a peer, until the hub's
-\`GET /health/stream\` carries it, and until a poller of the hub's
-\`GET /health?service=&instance=\` (one request every ${POLL_EVERY_MS} ms, so up to that much
-is the poll interval) sees it; the hub's CPU from \`/proc/<pid>/stat\` (% of one core) and RSS
-from \`/proc/<pid>/status\`, in ${args.windowS} s windows.
+A hub following N peers, every bridge a process of its own (\`node main.js\` compiled from src/,
+heartbeat-only: \`DOCKER=off\`), ${args.instances} instances per peer (${SERVICES.join(', ')}).
+Everything is measured from outside the processes:
+
+- latency: by the bench's clock, from just before the heartbeat that changes an instance's
+  status (healthy -> unhealthy, at a random peer and instance) is sent to that peer, until the
+  hub's \`GET /health/stream\` carries it, and until a poller of the hub's
+  \`GET /health?service=&instance=\` sees it (one request, then ${POLL_EVERY_MS} ms of pause: that
+  pause is part of its figure);
+- cost: the hub's CPU from \`/proc/<pid>/stat\` (% of one core) and RSS from
+  \`/proc/<pid>/status\`, over ${args.windowS} s windows: idle (the peers send keep-alives
+  only), while every instance heartbeats every 10 s (bookkeeping, which peers do not forward),
+  and during the changes (with the poller running).
 
 \`\`\`
 ${command}
@@ -270,13 +277,11 @@ ${command}
 
 ${table(results)}
 
-Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB,
-Node ${process.version}, shared with other work (the "machine busy" row). Run took
-${seconds.toFixed(0)} s on ${new Date().toISOString().slice(0, 10)}. Heartbeats that change no
-status are bookkeeping the peers do not forward, so the hub's cost with every instance
-heartbeating is close to idle. The hub's cost is one delta event per change per peer stream,
-parsed, merged and re-served; the whole document is re-rendered on every change, so the change
-phase grows with the number of instances at the hub.
+${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${when}; the run took
+${seconds.toFixed(0)} s. The machine was shared with other work (the last row): the tails (p99)
+are as much that machine's as the hub's, and CPU figures of a percent or two are near the
+resolution of the measure (one 10 ms tick over a ${args.windowS} s window is ${(1 / args.windowS).toFixed(1)} %); compare
+several runs before reading a difference into them.
 `
 }
 
@@ -284,7 +289,8 @@ phase grows with the number of instances at the hub.
 function writeSection(text: string): void {
   const doc = readFileSync(DOC, 'utf8')
   const at = doc.indexOf(`\n${SECTION}\n`)
-  const head = at === -1 ? doc.replace(/\n*$/, '\n') : doc.slice(0, at + 1)
+  // One blank line before the section, however many the file or an earlier run left.
+  const head = (at === -1 ? doc : doc.slice(0, at)).replace(/\n*$/, '\n')
   writeFileSync(DOC, `${head}\n${text}`)
 }
 
