@@ -40,6 +40,8 @@ export interface PrivateEngine {
   stop(): Promise<void>
   /** Starts dockerd again with the same flags and waits for `_ping`. */
   start(): Promise<void>
+  /** Loads an image of the shared engine into this one (`docker save | docker load`). */
+  load(image: string): Promise<void>
   /** Stops it for good and removes its directories. */
   destroy(): Promise<void>
 }
@@ -64,8 +66,6 @@ export async function privateEngineUnavailable(): Promise<string | null> {
 export interface PrivateEngineOptions {
   /** An `ip netns` namespace to run in, with iptables (see the top); default: an anonymous one. */
   netns?: string
-  /** Images of the shared engine to load besides the test image (e.g. the bridge's). */
-  images?: readonly string[]
 }
 
 /**
@@ -147,7 +147,7 @@ export async function startPrivateEngine(
 
   try {
     await start()
-    for (const image of [TEST_IMAGE, ...(opts.images ?? [])]) await loadImage(socket, image)
+    await loadImage(socket, TEST_IMAGE)
   } catch (err) {
     await stop()
     unmountUnder(dir)
@@ -159,6 +159,7 @@ export async function startPrivateEngine(
     socket,
     stop,
     start,
+    load: (image) => loadImage(socket, image),
     destroy: async () => {
       // Remove its containers first, so shutdown does not wait for their stop timeouts.
       const ids = (await docker(['ps', '-aq'], { socket }).catch(() => ''))

@@ -301,30 +301,23 @@ async function bridgeLogs(h: Host): Promise<string> {
 describe.skipIf(!engine.ok || reason !== null)('CLP multi-host on three Docker engines', () => {
   beforeAll(async () => {
     const driver = await docker(['info', '--format', '{{.Driver}}'])
-    // The image a user builds, and the dist/ `npm start` runs, while the LAN comes up.
-    await Promise.all([
-      ensureNodeBaseImage().then(() =>
-        buildImage(BRIDGE_IMAGE, REPO_ROOT, { NODE_IMAGE: NODE_BASE_IMAGE })
-      ),
-      ensureBuilt(),
-      createLan().then((l) => (lan = l)),
-    ])
+    lan = await createLan()
     const dir = tempDir('hbt-multihost')
     composeFile = join(dir, 'docker-compose.yaml')
     writeFileSync(composeFile, CLP_COMPOSE)
 
     const plan = [
-      { name: 'main', octet: 10, file: 'hub.yaml', images: [BRIDGE_IMAGE] },
-      { name: 'worker-1', octet: 11, file: 'worker.yaml', images: [BRIDGE_IMAGE] },
-      { name: 'worker-2', octet: 12, file: 'worker.yaml', images: [] },
+      { name: 'main', octet: 10, file: 'hub.yaml' },
+      { name: 'worker-1', octet: 11, file: 'worker.yaml' },
+      { name: 'worker-2', octet: 12, file: 'worker.yaml' },
     ] as const
     const nets = await Promise.all(plan.map((p) => lan.addHost(p.name, p.octet)))
     const addressOf = (name: string) => nets.find((n) => n.name === name)?.address ?? ''
-    await Promise.all(
+    const engines = Promise.all(
       plan.map(async (p, i) => {
         const net = nets[i]
         if (!net) throw new Error('no host')
-        const eng = await startPrivateEngine(driver, { netns: net.netns, images: p.images })
+        const eng = await startPrivateEngine(driver, { netns: net.netns })
         hosts[p.name] = {
           net,
           engine: eng,
@@ -355,50 +348,42 @@ describe.skipIf(!engine.ok || reason !== null)('CLP multi-host on three Docker e
         }
       })
     )
+    // The image a user builds and the dist/ `npm start` runs, while the engines start; then
+    // the image goes to the two hosts that run the bridge in their engine.
+    const built = ensureNodeBaseImage().then(() =>
+      buildImage(BRIDGE_IMAGE, REPO_ROOT, { NODE_IMAGE: NODE_BASE_IMAGE })
+    )
+    await Promise.all([engines, built, ensureBuilt()])
+    await Promise.all([host('main'), host('worker-1')].map((h) => h.engine.load(BRIDGE_IMAGE)))
 
-    // CLP's multi-host start: each service on its host, one by one, without its dependencies.
-    const main = host('main')
-    await compose(main, ['up', '--detach', '--no-deps', '--wait', 'health-bridge'])
-    await compose(main, [
-      'up',
-      '--detach',
-      '--no-deps',
-      '--wait',
-      'database',
-      'queue',
-      'redis',
-      'results-cache',
-    ])
-    // One-shot jobs: `--wait` would call their exit a failure, so run them to completion.
-    await compose(main, ['up', '--no-deps', 'db-table-creator', 'results-cache-indices-creator'])
-    await compose(main, [
-      'up',
-      '--detach',
-      '--no-deps',
-      '--wait',
-      'compression-scheduler',
-      'query-scheduler',
-      'webui',
-    ])
-
-    const w2 = host('worker-2')
-    await startBridgeProcess({
-      url: url(w2),
-      enter: w2.net.enter,
-      env: {
-        BRIDGE_NAME: 'worker-2',
-        HOST: w2.net.address,
-        PORT: String(PORT),
-        DOCKER: 'on',
-        DOCKER_HOST: `unix://${w2.engine.socket}`,
-        COMPOSE_PROJECT_NAME: PROJECT,
-        READ_TOKEN: PEER_TOKEN,
-        CONFIG_FILE: `${REPO_ROOT}compose/multihost/clp-services.yaml`,
-        DOCKER_STALE_AFTER: '2s',
-        LOG_LEVEL: 'debug',
-      },
-    })
-    await Promise.all([
+    // CLP's multi-host start: each service on its host, one by one, without its dependencies;
+    // the hosts side by side, as their operators would.
+    const startMain = async () => {
+      const main = host('main')
+      await compose(main, ['up', '--detach', '--no-deps', '--wait', 'health-bridge'])
+      await compose(main, [
+        'up',
+        '--detach',
+        '--no-deps',
+        '--wait',
+        'database',
+        'queue',
+        'redis',
+        'results-cache',
+      ])
+      // One-shot jobs: `--wait` would call their exit a failure, so run them to completion.
+      await compose(main, ['up', '--no-deps', 'db-table-creator', 'results-cache-indices-creator'])
+      await compose(main, [
+        'up',
+        '--detach',
+        '--no-deps',
+        '--wait',
+        'compression-scheduler',
+        'query-scheduler',
+        'webui',
+      ])
+    }
+    const startWorker1 = () =>
       compose(host('worker-1'), [
         'up',
         '--detach',
@@ -406,9 +391,28 @@ describe.skipIf(!engine.ok || reason !== null)('CLP multi-host on three Docker e
         '--wait',
         'health-bridge',
         ...WORKER_SERVICES,
-      ]),
-      compose(w2, ['up', '--detach', '--no-deps', '--wait', ...WORKER_SERVICES]),
-    ])
+      ])
+    const startWorker2 = async () => {
+      const w2 = host('worker-2')
+      await startBridgeProcess({
+        url: url(w2),
+        enter: w2.net.enter,
+        env: {
+          BRIDGE_NAME: 'worker-2',
+          HOST: w2.net.address,
+          PORT: String(PORT),
+          DOCKER: 'on',
+          DOCKER_HOST: `unix://${w2.engine.socket}`,
+          COMPOSE_PROJECT_NAME: PROJECT,
+          READ_TOKEN: PEER_TOKEN,
+          CONFIG_FILE: `${REPO_ROOT}compose/multihost/clp-services.yaml`,
+          DOCKER_STALE_AFTER: '2s',
+          LOG_LEVEL: 'debug',
+        },
+      })
+      await compose(w2, ['up', '--detach', '--no-deps', '--wait', ...WORKER_SERVICES])
+    }
+    await Promise.all([startMain(), startWorker1(), startWorker2()])
     await untilHub('every host healthy at the hub', allHealthy, 60_000)
   }, 420_000)
 
