@@ -12,9 +12,15 @@
  * host's `docker0` interface at start-up (moby daemon_unix.go, removeDefaultBridgeInterface),
  * which breaks the shared engine's default network. In a namespace of its own there is no
  * `docker0` to delete and no iptables rule to touch; its socket is a file, reachable from here.
+ *
+ * By default that namespace is anonymous (`unshare --net`) and the engine touches no iptables.
+ * Given `netns` (a namespace made with `ip netns add`, e.g. a "host" of test/helpers/netns.ts),
+ * the engine runs there instead (`nsenter --net`, so it keeps this machine's mounts and
+ * cgroups) and manages iptables as a real host's engine does: the rules live in that namespace
+ * only, and its containers get the masquerading they need to reach other hosts.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import {
   closeSync,
   mkdtempSync,
@@ -38,6 +44,8 @@ export interface PrivateEngine {
   stop(): Promise<void>
   /** Starts dockerd again with the same flags and waits for `_ping`. */
   start(): Promise<void>
+  /** Loads an image of the shared engine into this one (`docker save | docker load`). */
+  load(image: string): Promise<void>
   /** Stops it for good and removes its directories. */
   destroy(): Promise<void>
 }
@@ -59,11 +67,19 @@ export async function privateEngineUnavailable(): Promise<string | null> {
   return null
 }
 
+export interface PrivateEngineOptions {
+  /** An `ip netns` namespace to run in, with iptables (see the top); default: an anonymous one. */
+  netns?: string
+}
+
 /**
  * Starts a private engine and loads the test image into it. `storageDriver` should be the shared
  * engine's (`docker info`), which is known to work on this machine.
  */
-export async function startPrivateEngine(storageDriver: string): Promise<PrivateEngine> {
+export async function startPrivateEngine(
+  storageDriver: string,
+  opts: PrivateEngineOptions = {}
+): Promise<PrivateEngine> {
   // Short path: the managed containerd's socket lives under the exec root (108-byte limit).
   const dir = mkdtempSync('/tmp/hbd-')
   const socket = join(dir, 'docker.sock')
@@ -71,9 +87,15 @@ export async function startPrivateEngine(storageDriver: string): Promise<Private
   // Not /etc/docker/daemon.json: the shared engine's settings (hosts, bridge) are not ours.
   const configFile = join(dir, 'daemon.json')
   writeFileSync(configFile, '{}\n')
+  // Both exec dockerd: the child's pid is dockerd's, so SIGTERM reaches the daemon.
+  const enter =
+    opts.netns === undefined
+      ? { cmd: 'unshare', args: ['--net', '--'] }
+      : { cmd: 'nsenter', args: [`--net=/run/netns/${opts.netns}`, '--'] }
+  const iptables =
+    opts.netns === undefined ? ['--iptables=false', '--ip-masq=false', '--ip-forward=false'] : []
   const args = [
-    '--net',
-    '--',
+    ...enter.args,
     TEST_DOCKERD,
     '--config-file',
     configFile,
@@ -86,9 +108,7 @@ export async function startPrivateEngine(storageDriver: string): Promise<Private
     '--pidfile',
     join(dir, 'docker.pid'),
     '--bridge=none',
-    '--iptables=false',
-    '--ip-masq=false',
-    '--ip-forward=false',
+    ...iptables,
     `--storage-driver=${storageDriver}`,
     `--cgroup-parent=${CGROUP_PARENT}`,
     '--shutdown-timeout=2',
@@ -99,8 +119,7 @@ export async function startPrivateEngine(storageDriver: string): Promise<Private
   const start = async () => {
     const hadDocker0 = hasDocker0()
     const log = openSync(logFile, 'a')
-    // unshare execs dockerd: the child's pid is dockerd's, so SIGTERM reaches the daemon.
-    child = spawn('unshare', args, { stdio: ['ignore', log, log], env: engineEnv() })
+    child = spawn(enter.cmd, args, { stdio: ['ignore', log, log], env: engineEnv() })
     closeSync(log)
     const deadline = Date.now() + 30_000
     while (!(await pingSocket(socket, 500))) {
@@ -132,9 +151,10 @@ export async function startPrivateEngine(storageDriver: string): Promise<Private
 
   try {
     await start()
-    await loadImage(socket)
+    await loadImage(socket, TEST_IMAGE)
   } catch (err) {
     await stop()
+    unmountUnder(dir)
     rmSync(dir, { recursive: true, force: true })
     throw err
   }
@@ -143,6 +163,7 @@ export async function startPrivateEngine(storageDriver: string): Promise<Private
     socket,
     stop,
     start,
+    load: (image) => loadImage(socket, image),
     destroy: async () => {
       // Remove its containers first, so shutdown does not wait for their stop timeouts.
       const ids = (await docker(['ps', '-aq'], { socket }).catch(() => ''))
@@ -150,6 +171,7 @@ export async function startPrivateEngine(storageDriver: string): Promise<Private
         .filter(Boolean)
       if (ids.length > 0) await docker(['rm', '-f', ...ids], { socket }).catch(() => undefined)
       await stop()
+      unmountUnder(dir)
       rmSync(dir, { recursive: true, force: true })
       removeCgroupParent()
     },
@@ -188,9 +210,33 @@ function hasDocker0(): boolean {
   return 'docker0' in networkInterfaces()
 }
 
-function loadImage(socket: string): Promise<void> {
+/**
+ * Best effort: mounts dockerd left under its own directory (a daemon that died mid-start can
+ * leave its data root bind-mounted), which would make removing the directory fail with EBUSY.
+ */
+function unmountUnder(dir: string): void {
+  let mounts: string[]
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '')
+      .filter((target) => target === dir || target.startsWith(`${dir}/`))
+  } catch {
+    return
+  }
+  // Deepest first, so a mount inside another goes before it.
+  for (const target of mounts.sort((a, b) => b.length - a.length)) {
+    try {
+      execFileSync('umount', ['-l', target], { stdio: 'ignore' })
+    } catch {
+      // Already gone, or not ours to force.
+    }
+  }
+}
+
+function loadImage(socket: string, image: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const save = spawn('docker', ['save', TEST_IMAGE], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const save = spawn('docker', ['save', image], { stdio: ['ignore', 'pipe', 'inherit'] })
     const load = spawn('docker', ['load', '-q'], {
       stdio: ['pipe', 'ignore', 'inherit'],
       env: { ...process.env, DOCKER_HOST: `unix://${socket}` },
@@ -198,7 +244,7 @@ function loadImage(socket: string): Promise<void> {
     save.stdout.pipe(load.stdin)
     load.on('exit', (code) => {
       if (code === 0) resolve()
-      else reject(new Error(`loading ${TEST_IMAGE} into the private engine failed (${code})`))
+      else reject(new Error(`loading ${image} into the private engine failed (${code})`))
     })
     load.on('error', reject)
     save.on('error', reject)
