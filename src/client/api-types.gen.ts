@@ -822,6 +822,7 @@ export interface operations {
     streamHealth: {
         parameters: {
             query?: {
+                keepAlive?: number;
                 /** @description `1`: send every change as `event: health` with the whole document, instead of `event: delta`. */
                 full?: "0" | "1" | "true" | "false";
             };

@@ -224,10 +224,12 @@ export const VARIABLES = {
   }),
   PEER_STALE_AFTER: v({
     section: 'several hosts',
-    schema: durationSchema({ min: 1000 }).default(10_000),
+    // At least 3 s: the hub asks its peers for a keep-alive every third of it, and they send
+    // one at most every second.
+    schema: durationSchema({ min: 3000 }).default(10_000),
     shown: '`10s`',
     example: '10s',
-    doc: 'a peer unheard this long (no event, no keep-alive) is lost: its instances are `unknown`',
+    doc: 'a peer unheard this long (no event, no keep-alive) is lost: its instances are `unknown`; at least `3s` (the hub asks its peers for a keep-alive every third of it)',
   }),
   PEER_CA_FILE: v({
     section: 'several hosts',

@@ -225,25 +225,34 @@ function judgeHeartbeatInstance(
   }
 }
 
-/** A heartbeat sent to the hub for an instance a peer reports: its container's id or name. */
+/**
+ * A heartbeat sent to the hub for an instance a peer reports: its container's id (or a 12+
+ * character prefix), or its name where no other host has a container of that name (replicas
+ * share names across hosts: `clp-package-x-query-worker-1` on every worker).
+ */
 function remoteOf(
   hb: HeartbeatObservation,
   remotes: readonly RemoteService[]
 ): RemoteInstance | undefined {
+  let byName: RemoteInstance | undefined
+  let names = 0
   for (const r of remotes) {
     for (const i of r.instances) {
       const id = i.containerId
       if (id === null) continue
       if (
         hb.instance === id ||
-        (hb.instance.length >= MIN_ID_PREFIX && id.startsWith(hb.instance)) ||
-        hb.instance === i.containerName
+        (hb.instance.length >= MIN_ID_PREFIX && id.startsWith(hb.instance))
       ) {
         return i
       }
+      if (hb.instance === i.containerName) {
+        byName = i
+        names++
+      }
     }
   }
-  return undefined
+  return names === 1 ? byName : undefined
 }
 
 function judgeRemoteInstance(

@@ -299,6 +299,36 @@ describe('a hub', () => {
     })
   })
 
+  it('keeps a heartbeat to the hub apart when the container name it names is on two hosts', () => {
+    const h = hub(['w1', 'w2'])
+    h.follow('w1')
+    h.follow('w2')
+    const worker = (host: string) =>
+      document(host, [service('query-worker', [instance('clp-query-worker-1', host)])])
+    h.store.replacePeerDocument('w1', worker('w1'))
+    h.store.replacePeerDocument('w2', worker('w2'))
+    const beat = (instance: string) =>
+      h.store.recordHeartbeat({
+        service: 'query-worker',
+        instance,
+        reported: 'unhealthy',
+        error: 'stuck',
+        details: null,
+        sentAt: null,
+        remoteAddress: null,
+      })
+    beat('clp-query-worker-1')
+    const ids = h.svc('query-worker')?.instances.map((i) => [i.id, i.status])
+    expect(ids).toEqual([
+      ['clp-query-worker-1', 'unhealthy'],
+      ['clp-query-worker-1@w1', 'healthy'],
+      ['clp-query-worker-1@w2', 'healthy'],
+    ])
+    // By container id it is never ambiguous.
+    beat('w2-clp-query-worker-1'.padEnd(12, '0').slice(0, 12))
+    expect(h.store.instance('query-worker', 'clp-query-worker-1@w2')?.status).toBe('unhealthy')
+  })
+
   it('merges a heartbeat sent to the hub with the peer container it names', () => {
     const h = hub(['w1'])
     h.follow('w1')

@@ -47,6 +47,11 @@ export interface StreamHubOptions {
 export interface OpenOptions {
   /** The client's `Last-Event-ID`. */
   lastEventId?: string | undefined
+  /**
+   * `?keepAlive=`: how often this stream wants a comment when nothing changes, at most the
+   * hub's own interval (a hub that loses a peer after 3 s of silence asks for one a second).
+   */
+  keepAliveMs?: number | undefined
   /** `?full=1`: the whole document on every change instead of deltas. */
   full?: boolean
   /** The request's signal: the stream ends when the client goes away. */
@@ -56,12 +61,14 @@ export interface OpenOptions {
 interface OpenStream {
   readonly controller: ReadableStreamDefaultController<Uint8Array>
   readonly full: boolean
+  readonly keepAliveMs: number
   /** The ETag of the last document this client has (sent or resumed). */
   lastEtag: string
   close(reason: string): void
 }
 
 const encoder = new TextEncoder()
+const PING = encoder.encode(': keep-alive\n\n')
 
 export class StreamHub {
   private readonly streams = new Set<OpenStream>()
@@ -71,7 +78,11 @@ export class StreamHub {
   private readonly maxQueuedBytes: number
   private readonly resume = new ResumeLog()
   private unsubscribe: (() => void) | null = null
-  private keepAliveTimer: NodeJS.Timeout | null = null
+  /** One timer per keep-alive interval in use, with the streams that asked for it. */
+  private readonly keepAlives = new Map<
+    number,
+    { timer: NodeJS.Timeout; streams: Set<OpenStream> }
+  >()
   private encodedFull: { etag: string; bytes: Uint8Array } | null = null
   private atCapacityLogged = false
   private closed = false
@@ -108,6 +119,7 @@ export class StreamHub {
     }
     const cleanup = (reason: string) => {
       if (!stream || !this.streams.delete(stream)) return
+      this.stopKeepAlive(stream)
       signal?.removeEventListener('abort', onAbort)
       if (this.streams.size < this.opts.maxStreams) this.atCapacityLogged = false
       if (this.streams.size === 0) this.idle()
@@ -123,6 +135,7 @@ export class StreamHub {
           stream = {
             controller,
             full: options.full ?? false,
+            keepAliveMs: Math.min(options.keepAliveMs ?? this.keepAliveMs, this.keepAliveMs),
             lastEtag: current.etag,
             close: (reason) => {
               cleanup(reason)
@@ -134,6 +147,7 @@ export class StreamHub {
             },
           }
           this.streams.add(stream)
+          this.startKeepAlive(stream)
           controller.enqueue(encoder.encode(sseEvent({ retry: this.retryMs })))
           this.first(stream, current, options.lastEventId)
           signal?.addEventListener('abort', onAbort)
@@ -197,15 +211,12 @@ export class StreamHub {
     this.unsubscribe = this.opts.source.subscribe((change) => {
       this.onChange(change)
     })
-    this.startKeepAlive()
   }
 
   private idle(): void {
     this.unsubscribe?.()
     this.unsubscribe = null
     this.resume.reset(null)
-    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer)
-    this.keepAliveTimer = null
   }
 
   private onChange(change: Change): void {
@@ -252,13 +263,27 @@ export class StreamHub {
     }
   }
 
-  private startKeepAlive(): void {
-    if (this.keepAliveTimer) return
-    const ping = encoder.encode(': keep-alive\n\n')
-    this.keepAliveTimer = setInterval(() => {
-      for (const s of [...this.streams]) this.enqueue(s, ping)
-    }, this.keepAliveMs)
-    this.keepAliveTimer.unref()
+  private startKeepAlive(s: OpenStream): void {
+    let group = this.keepAlives.get(s.keepAliveMs)
+    if (!group) {
+      const streams = new Set<OpenStream>()
+      const timer = setInterval(() => {
+        for (const each of [...streams]) this.enqueue(each, PING)
+      }, s.keepAliveMs)
+      timer.unref()
+      group = { timer, streams }
+      this.keepAlives.set(s.keepAliveMs, group)
+    }
+    group.streams.add(s)
+  }
+
+  private stopKeepAlive(s: OpenStream): void {
+    const group = this.keepAlives.get(s.keepAliveMs)
+    if (!group) return
+    group.streams.delete(s)
+    if (group.streams.size > 0) return
+    clearInterval(group.timer)
+    this.keepAlives.delete(s.keepAliveMs)
   }
 }
 

@@ -21,7 +21,7 @@ import { memoryLogger } from '../helpers/log-sink.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 const READ_TOKEN = 'read-token-of-the-workers-0123'
-const STALE = '2s'
+const STALE = '3s'
 
 const running = new Set<RunningBridge>()
 const servers = new Set<Server>()
@@ -132,6 +132,28 @@ describe('a hub following its peers', () => {
     )
   })
 
+  it('keeps an idle peer following: its keep-alives come faster than PEER_STALE_AFTER', async () => {
+    const w1 = await bridge({ BRIDGE_NAME: 'worker-1' })
+    await beat(w1, { service: 'reducer' })
+    const hub = await bridge({
+      BRIDGE_NAME: 'hub',
+      PEERS: `worker-1=${w1.url}`,
+      PEER_STALE_AFTER: STALE,
+    })
+    await waitFor(async () => (await peer(hub, 'worker-1'))?.state === 'following', {
+      what: 'following',
+    })
+    // Three times PEER_STALE_AFTER with nothing changing: never lost, never reconnected.
+    const states = new Set<string>()
+    const until = Date.now() + 9000
+    while (Date.now() < until) {
+      states.add((await peer(hub, 'worker-1'))?.state ?? 'absent')
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    expect([...states]).toEqual(['following'])
+    expect((await doc(hub)).services[0]?.status).toBe('healthy')
+  }, 30_000)
+
   it('turns a killed worker bridge unknown within PEER_STALE_AFTER, and recovers when it is back', async () => {
     const w1 = await bridge({ BRIDGE_NAME: 'worker-1', READ_TOKEN })
     const port = w1.port
@@ -201,6 +223,15 @@ describe('a hub following its peers', () => {
     expect((await doc(hub)).status).toBe('degraded')
   })
 
+  it('refuses a peer whose BRIDGE_NAME is not the name PEERS gives it', async () => {
+    const w1 = await bridge({ BRIDGE_NAME: 'worker-1' })
+    const hub = await bridge({ BRIDGE_NAME: 'hub', PEERS: `w1=${w1.url}`, PEER_STALE_AFTER: STALE })
+    const p = await waitFor(async () => (await peer(hub, 'w1'))?.detail, { what: 'the refusal' })
+    expect(p).toBe(
+      "the peer's BRIDGE_NAME is worker-1, but PEERS calls it w1: use one name for both"
+    )
+  })
+
   it('refuses garbage from a peer with a reason, and keeps the hub serving', async () => {
     const answers: Record<string, string> = {
       '/garbage': 'retry: 1000\n\nevent: health\ndata: {"status":"fine"\n\n',
@@ -208,7 +239,8 @@ describe('a hub following its peers', () => {
       '/early-delta': 'event: delta\ndata: {}\n\n',
     }
     const junk = createHttpServer((req, res) => {
-      const body = answers[(req.url ?? '').replace(/\/health\/stream$/, '')]
+      const path = new URL(req.url ?? '/', 'http://x').pathname
+      const body = answers[path.replace(/\/health\/stream$/, '')]
       if (body === undefined) {
         res.writeHead(404).end()
         return
@@ -275,7 +307,7 @@ describe('a hub following its peers', () => {
     const p = await waitFor(
       async () => {
         const x = await peer(hub, 'worker-1')
-        return x?.detail === 'no event or keep-alive for 2s' ? x : null
+        return x?.detail === 'no event or keep-alive for 3s' ? x : null
       },
       { what: 'the silence noticed', timeoutMs: 10_000 }
     )

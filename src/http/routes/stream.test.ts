@@ -177,6 +177,21 @@ describe('GET /health/stream', () => {
     await stream.cancel()
   })
 
+  it('sends keep-alives as often as a client asks (?keepAlive=1s), within 1 s to 5 s', async () => {
+    const { app, open } = setup()
+    const stream = sse(await open({}, '?keepAlive=1s'))
+    while (stream.events.length < 1) await stream.read()
+    await vi.advanceTimersByTimeAsync(s(1))
+    await stream.read()
+    expect(stream.raw()).toContain(': keep-alive\n\n')
+    await stream.cancel()
+    for (const bad of ['10s', '500ms', 'soon']) {
+      const res = await app.request(`/health/stream?keepAlive=${bad}`)
+      expect(res.status, bad).toBe(400)
+      expect(((await res.json()) as { message: string }).message).toMatch(/keepAlive/)
+    }
+  })
+
   it('refuses streams beyond MAX_STREAMS with 429 too_many_streams, and accepts again once one closes', async () => {
     const { open, hub, lines } = setup({ MAX_STREAMS: '2' })
     const a = sse(await open())

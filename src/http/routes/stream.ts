@@ -6,11 +6,18 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 
+import { durationSchema } from '../../config/duration.js'
 import type { StreamHub } from '../../stream/hub.js'
 import { HttpError } from '../errors.js'
 import { parseQuery } from '../query.js'
 
 export const streamQuerySchema = z.strictObject({
+  keepAlive: durationSchema({ min: 1000 })
+    .pipe(z.number().max(5000, 'must be at most 5s (the keep-alive is at least every 5 s anyway)'))
+    .optional()
+    .describe(
+      'How often to send a keep-alive comment when nothing changes, 1s to 5s (default 5s): a client that treats silence as loss (a hub, PEER_STALE_AFTER) asks for a third of its limit.'
+    ),
   full: z
     .enum(['0', '1', 'true', 'false'], { error: 'must be 1 (whole documents) or 0 (deltas)' })
     .optional()
@@ -36,6 +43,7 @@ export function streamRoutes(deps: { hub: StreamHub }): Hono {
     if (c.req.method === 'HEAD') return c.body(null, 200, headers)
     const body = hub.open({
       lastEventId: c.req.header('last-event-id'),
+      keepAliveMs: q.keepAlive,
       full: q.full === '1' || q.full === 'true',
       signal: c.req.raw.signal,
     })

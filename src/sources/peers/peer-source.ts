@@ -43,6 +43,14 @@ export interface PeerSourceOptions {
 
 /** Far above any real document (5,000 instances serialize to about 1.6 MB). */
 export const MAX_PEER_EVENT_BYTES = 64 * 1024 * 1024
+/**
+ * The keep-alive to ask a peer for: three in every PEER_STALE_AFTER, so one lost or late comment
+ * never loses a peer that is only quiet; between the 1 s and 5 s a bridge accepts.
+ */
+export function keepAliveFor(staleAfterMs: number): number {
+  return Math.min(5000, Math.max(1000, Math.floor(staleAfterMs / 3)))
+}
+
 /** How much of a schema complaint goes into `detail` (it names paths, never values). */
 const DETAIL_CHARS = 200
 
@@ -138,6 +146,7 @@ export class PeerSource implements HealthSource {
           ca: this.opts.ca,
           lastEventId: this.hasCopy ? this.lastEventId : null,
           silenceMs: this.opts.staleAfterMs,
+          keepAliveMs: keepAliveFor(this.opts.staleAfterMs),
           signal: attempt.signal,
           onChunk: (text) => {
             // Keep-alives count as heard: silence, not quiet, is what loses a peer.
@@ -176,6 +185,14 @@ export class PeerSource implements HealthSource {
     if (event.event === 'health') {
       const doc = healthDocumentSchema.safeParse(json)
       if (!doc.success) throw new PeerError(`invalid document: ${issueText(doc.error.issues)}`)
+      // Its instances carry its BRIDGE_NAME as host; messages about losing it use our name for
+      // it. Two names for one host would make the document disagree with itself.
+      const own = doc.data.bridge.name
+      if (own !== this.opts.peer.name) {
+        throw new PeerError(
+          `the peer's BRIDGE_NAME is ${own}, but PEERS calls it ${this.opts.peer.name}: use one name for both`
+        )
+      }
       this.opts.sink.replacePeerDocument(this.opts.peer.name, doc.data)
       this.hasCopy = true
     } else {

@@ -22,6 +22,8 @@ export interface PeerStreamOptions {
   lastEventId: string | null
   /** No byte at all (event or keep-alive) for this long: the connection is dead. */
   silenceMs: number
+  /** How often the peer is asked to send a keep-alive when nothing changes. */
+  keepAliveMs: number
   signal: AbortSignal
   onChunk(text: string): void
 }
@@ -52,6 +54,7 @@ export function followPeerStream(opts: PeerStreamOptions, onOpen: () => void): P
   return new Promise<void>((resolve, reject) => {
     // Relative, so a peer behind a path prefix (a reverse proxy's /bridge/) works too.
     const url = new URL('health/stream', `${opts.url}/`)
+    url.searchParams.set('keepAlive', `${opts.keepAliveMs}ms`)
     const headers: Record<string, string> = { accept: 'text/event-stream' }
     if (opts.token !== null) headers['authorization'] = `Bearer ${opts.token}`
     if (opts.lastEventId !== null) headers['last-event-id'] = opts.lastEventId
