@@ -1,9 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
-import { memoryLogger } from '../../test/helpers/log-sink.js'
-import { createApp } from '../app.js'
-import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../store/health-store.js'
+import { testApp } from '../../test/helpers/app.js'
 import type { HealthDocument } from '../wire/health-document.js'
 
 import { HealthBridgeError, fetchHealth } from './fetch-health.js'
@@ -16,34 +13,15 @@ const urlOf = (input: string | URL | Request): string =>
   typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
 
 describe('fetchHealth / createHealthClient (against the real app)', () => {
-  const stores: HealthStore[] = []
   function setup(env: Record<string, string> = {}) {
-    const config = loadConfig({ DOCKER: 'off', ...env })
-    const { logger } = memoryLogger()
-    const store = new HealthStore({
-      config,
-      clock: { now: () => Date.now() },
-      logger,
-      version: 't',
-    })
-    stores.push(store)
-    const app = createApp({ store, config, logger })
+    const { app, post } = testApp(env)
     const calls: Headers[] = []
     const appFetch: typeof fetch = async (input, init) => {
       calls.push(new Headers(init?.headers))
       return app.request(urlOf(input), init)
     }
-    const beat = (body: Record<string, unknown>) =>
-      app.request('/health', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      })
-    return { appFetch, beat, calls }
+    return { appFetch, beat: (body: Record<string, unknown>) => post(body), calls }
   }
-  afterEach(() => {
-    for (const s of stores.splice(0)) s.close()
-  })
 
   it('reuses the ETag: the same document object comes back on 304, a new one after a change', async () => {
     const { appFetch, beat, calls } = setup()

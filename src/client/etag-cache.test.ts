@@ -1,25 +1,13 @@
 import createClient from 'openapi-fetch'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { memoryLogger } from '../../test/helpers/log-sink.js'
-import { createApp } from '../app.js'
-import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../store/health-store.js'
+import { testApp } from '../../test/helpers/app.js'
 
 import { etagCache } from './etag-cache.js'
 import type { HealthBridgePaths } from './types.js'
 
-const stores: HealthStore[] = []
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
-})
-
 function setup() {
-  const config = loadConfig({ DOCKER: 'off' })
-  const { logger } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  const app = createApp({ store, config, logger })
+  const { app, post } = testApp()
   /** What the bridge really answered, before any middleware saw it. */
   const wire: number[] = []
   const client = createClient<HealthBridgePaths>({
@@ -30,13 +18,7 @@ function setup() {
       return res
     },
   })
-  const beat = (body: Record<string, unknown>) =>
-    app.request('/health', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-  return { client, beat, wire }
+  return { client, beat: (body: Record<string, unknown>) => post(body), wire }
 }
 
 describe('etagCache (openapi-fetch middleware)', () => {

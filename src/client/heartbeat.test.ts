@@ -5,21 +5,17 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
-import { memoryLogger } from '../../test/helpers/log-sink.js'
-import { createApp } from '../app.js'
-import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../store/health-store.js'
+import { testApp } from '../../test/helpers/app.js'
 
 import { HealthBridgeError } from './fetch-health.js'
 import { HeartbeatSender, deregisterHeartbeat, sendHeartbeat } from './heartbeat.js'
 
 const URL_ = 'http://health-bridge:8080'
 const TOKEN = 'heartbeat-token-0123456789'
-const stores: HealthStore[] = []
-
+const bridges: { store: { close(): void } }[] = []
 afterEach(() => {
   // Stores first: their timers belong to the fake clock, if a test installed one.
-  for (const s of stores.splice(0)) s.close()
+  for (const b of bridges.splice(0)) b.store.close()
   vi.useRealTimers()
 })
 
@@ -32,11 +28,8 @@ interface Sent {
 
 /** A bridge in process; `fetch` goes to its app and records every request. */
 function bridge(env: Record<string, string> = {}) {
-  const config = loadConfig({ DOCKER: 'off', ...env })
-  const { logger } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  const app = createApp({ store, config, logger })
+  const { app, store } = testApp(env, { close: 'caller' })
+  bridges.push({ store })
   const sent: Sent[] = []
   const fetch: typeof globalThis.fetch = async (input, init) => {
     // The client always passes a string URL.

@@ -1,24 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { memoryLogger } from '../../test/helpers/log-sink.js'
-import { createApp } from '../app.js'
-import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../store/health-store.js'
+import { testApp } from '../../test/helpers/app.js'
 
 import { PREFLIGHT_MAX_AGE_SECONDS } from './cors.js'
 
 const WEBUI = 'http://webui.example:4000'
-const stores: HealthStore[] = []
-function setup(env: Record<string, string> = {}) {
-  const config = loadConfig({ DOCKER: 'off', ...env })
-  const { logger } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  return createApp({ store, config, logger })
-}
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
-})
+const setup = (env: Record<string, string> = {}) => testApp(env).app
 
 const preflight = (method: string, origin = WEBUI) => ({
   method: 'OPTIONS',

@@ -1,25 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+
+import { testApp } from '../../test/helpers/app.js'
 
 import { lintOpenApi } from '../../scripts/lint-openapi.js'
-import { memoryLogger } from '../../test/helpers/log-sink.js'
-import { createApp } from '../app.js'
-import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../store/health-store.js'
 import { VERSION } from '../version.js'
 
 import { buildOpenApiDocument } from './openapi.js'
 
-const stores: HealthStore[] = []
-function setup() {
-  const config = loadConfig({ DOCKER: 'off' })
-  const { logger } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  return createApp({ store, config, logger })
-}
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
-})
+const setup = () => testApp().app
 
 type Doc = {
   paths: Record<

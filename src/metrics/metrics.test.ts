@@ -2,36 +2,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { following } from '../../test/helpers/builders.js'
-import { memoryLogger } from '../../test/helpers/log-sink.js'
-import { createApp } from '../app.js'
-import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../store/health-store.js'
+import { testApp } from '../../test/helpers/app.js'
 
 import { createMetrics } from './metrics.js'
-
-const stores: HealthStore[] = []
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
-})
 
 function setup(env: Record<string, string> = {}) {
   let now = Date.parse('2026-11-21T10:00:00Z')
   const clock = { now: () => now }
-  const config = loadConfig({ DOCKER: 'off', ...env })
-  const { logger } = memoryLogger()
-  const store = new HealthStore({ config, clock, logger, version: 't' })
-  stores.push(store)
-  const metrics = createMetrics({ store, clock })
-  const app = createApp({ store, config, logger, metrics, clock })
-  const post = (body: string, headers: Record<string, string> = {}) =>
-    app.request('/health', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body,
-    })
+  let metrics: ReturnType<typeof createMetrics> | undefined
+  const { app, store, post } = testApp(env, {
+    clock,
+    deps: (store) => ({ metrics: (metrics = createMetrics({ store, clock })) }),
+  })
+  if (!metrics) throw new Error('the app was made without its metrics')
   /** The samples of one scrape, as `name{labels} -> value`. */
   const scrape = async (): Promise<Map<string, number>> => {
     const res = await app.request('/metrics')

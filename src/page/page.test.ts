@@ -6,12 +6,9 @@ import { Script } from 'node:vm'
 import { jsx } from 'hono/jsx'
 import { afterEach, describe, expect, it } from 'vitest'
 
-import { memoryLogger } from '../../test/helpers/log-sink.js'
+import { testApp } from '../../test/helpers/app.js'
 import { sampleDocument } from '../../test/helpers/sse-server.js'
 import { waitFor } from '../../test/helpers/wait-for.js'
-import { createApp } from '../app.js'
-import { loadConfig } from '../config/config.js'
-import { HealthStore } from '../store/health-store.js'
 
 import { summarize } from '../client/index.js'
 import type { HealthDocument, Transition } from '../client/types.js'
@@ -20,7 +17,6 @@ import { pageScript } from './assets.js'
 import { MessageBook, previewOf } from './parts.js'
 import { LiveContent } from './view.js'
 
-const stores: HealthStore[] = []
 const files: string[] = []
 function setup() {
   const file = join(tmpdir(), `hb-page-${process.pid}-${files.length}.yaml`)
@@ -36,18 +32,9 @@ function setup() {
       '',
     ].join('\n')
   )
-  const config = loadConfig({ DOCKER: 'off', CONFIG_FILE: file })
-  const { logger } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  const app = createApp({ store, config, logger })
+  const { app, post } = testApp({ CONFIG_FILE: file })
   const beat = async (body: Record<string, unknown>) => {
-    const res = await app.request('/health', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-    expect(res.status).toBe(202)
+    expect((await post(body)).status).toBe(202)
   }
   const page = async () => {
     const res = await app.request('/')
@@ -57,7 +44,6 @@ function setup() {
   return { app, beat, page }
 }
 afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
   for (const f of files.splice(0)) rmSync(f, { force: true })
 })
 

@@ -1,10 +1,8 @@
 /** One bridge app per property, on a clock that stands still, so "state unchanged" is exact. */
-import { createApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config/config.js'
-import { HealthStore } from '../../src/store/health-store.js'
+import type { HealthStore } from '../../src/store/health-store.js'
 import { errorBodySchema } from '../../src/wire/error.js'
 import { T0 } from '../helpers/builders.js'
-import { memoryLogger } from '../helpers/log-sink.js'
+import { testApp } from '../helpers/app.js'
 
 export const MAX_INSTANCES = 12
 
@@ -19,11 +17,10 @@ export interface FuzzApp {
 }
 
 export async function fuzzApp(env: Record<string, string> = {}): Promise<FuzzApp> {
-  const clock = { now: () => T0 }
-  const config = loadConfig({ DOCKER: 'off', MAX_INSTANCES: String(MAX_INSTANCES), ...env })
-  const { logger, lines } = memoryLogger('warn')
-  const store = new HealthStore({ config, clock, logger, version: 'fuzz' })
-  const app = createApp({ store, config, logger, clock })
+  const { app, store, lines } = testApp(
+    { MAX_INSTANCES: String(MAX_INSTANCES), ...env },
+    { clock: { now: () => T0 }, level: 'warn', close: 'caller' }
+  )
   const auth: Record<string, string> =
     env.HEARTBEAT_TOKEN === undefined ? {} : { authorization: `Bearer ${env.HEARTBEAT_TOKEN}` }
   const readAuth: Record<string, string> =

@@ -6,24 +6,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { createApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config/config.js'
-import { HealthStore } from '../../src/store/health-store.js'
 import { errorBodySchema } from '../../src/wire/error.js'
-import { memoryLogger } from '../helpers/log-sink.js'
+import { testApp } from '../helpers/app.js'
 
 const SHARED = 'canary-shared-heartbeat-token-7f3a'
 const TOKEN_A = 'canary-service-a-token-19bd-0001'
 const TOKEN_B = 'canary-service-b-token-2c4e-0002'
 const READ = 'canary-read-token-5d6f-000000003'
 const CANARIES = [SHARED, TOKEN_A, TOKEN_B, READ]
-
-const stores: HealthStore[] = []
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
-})
 
 function tokensFile(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'hb-auth-')), 'tokens.yaml')
@@ -32,20 +24,9 @@ function tokensFile(text: string): string {
 }
 
 function setup(env: Record<string, string>) {
-  const config = loadConfig({ DOCKER: 'off', ...env })
-  const { logger, raw } = memoryLogger('trace')
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  const app = createApp({ store, config, logger })
+  const { app, store, raw, post: postWith } = testApp(env, { level: 'trace' })
   const post = (body: unknown, authorization?: string) =>
-    app.request('/health', {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(authorization === undefined ? {} : { authorization }),
-      },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    })
+    postWith(body, authorization === undefined ? {} : { authorization })
   const del = (query: string, authorization?: string) =>
     app.request(`/health?${query}`, {
       method: 'DELETE',

@@ -1,32 +1,12 @@
 /** Every input limit: its default, its variable, its bounds, and what a client sees at the edge. */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { createApp } from '../../src/app.js'
 import { ConfigError, loadConfig } from '../../src/config/config.js'
 import { LIMITS } from '../../src/wire/limits.js'
-import { HealthStore } from '../../src/store/health-store.js'
 import { errorBodySchema } from '../../src/wire/error.js'
-import { memoryLogger } from '../helpers/log-sink.js'
+import { testApp } from '../helpers/app.js'
 
-const stores: HealthStore[] = []
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
-})
-
-function setup(env: Record<string, string> = {}) {
-  const config = loadConfig({ DOCKER: 'off', ...env })
-  const { logger } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  const app = createApp({ store, config, logger })
-  const post = (body: unknown) =>
-    app.request('/health', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    })
-  return { app, store, post }
-}
+const setup = (env: Record<string, string> = {}) => testApp(env)
 
 /** A heartbeat whose JSON is exactly `bytes` long. */
 function heartbeatOfSize(bytes: number): string {

@@ -2,25 +2,11 @@
 import type { AddressInfo } from 'node:net'
 
 import { serve, type ServerType } from '@hono/node-server'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { createApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config/config.js'
-import { HealthStore } from '../../src/store/health-store.js'
-import { memoryLogger } from '../helpers/log-sink.js'
+import { testApp } from '../helpers/app.js'
 
-const stores: HealthStore[] = []
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
-})
-
-function setup(env: Record<string, string> = {}) {
-  const config = loadConfig({ DOCKER: 'off', ...env })
-  const { logger } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  return createApp({ store, config, logger })
-}
+const setup = (env: Record<string, string> = {}) => testApp(env).app
 
 const WEBUI = 'https://webui.example:4000'
 

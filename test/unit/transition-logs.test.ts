@@ -4,11 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
-import { createApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config/config.js'
-import { HealthStore } from '../../src/store/health-store.js'
 import { T0 } from '../helpers/builders.js'
-import { memoryLogger } from '../helpers/log-sink.js'
+import { testApp } from '../helpers/app.js'
 
 const INFO = 30
 
@@ -21,22 +18,9 @@ describe('transition logs', () => {
   })
 
   function setup() {
-    const config = loadConfig({ DOCKER: 'off', HEARTBEAT_TIMEOUT: '30s' })
-    const { logger, lines } = memoryLogger('debug')
-    const store = new HealthStore({
-      config,
-      clock: { now: () => Date.now() },
-      logger,
-      version: 't',
-    })
-    const app = createApp({ store, config, logger })
+    const { app, store, lines, post } = testApp({ HEARTBEAT_TIMEOUT: '30s' })
     const beat = async (body: Record<string, unknown>) => {
-      const res = await app.request('/health', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      })
-      expect(res.status).toBe(202)
+      expect((await post(body)).status).toBe(202)
     }
     const poll = async () => {
       for (const path of [

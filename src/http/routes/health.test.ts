@@ -1,29 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { memoryLogger } from '../../../test/helpers/log-sink.js'
-import { createApp } from '../../app.js'
-import { loadConfig } from '../../config/config.js'
-import { HealthStore } from '../../store/health-store.js'
+import { testApp } from '../../../test/helpers/app.js'
+
 import { healthDocumentSchema } from '../../wire/health-document.js'
 
-const stores: HealthStore[] = []
 function setup(env: Record<string, string> = {}) {
-  const config = loadConfig({ DOCKER: 'off', ...env })
-  const { logger } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  const app = createApp({ store, config, logger })
-  const beat = (body: Record<string, unknown>) =>
-    app.request('/health', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-  return { app, store, beat }
+  const t = testApp(env)
+  return { ...t, beat: (body: Record<string, unknown>) => t.post(body) }
 }
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
-})
 
 describe('GET /health', () => {
   it('serves the whole document, valid against its schema, with the HTTP status of the overall status', async () => {

@@ -1,31 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { memoryLogger } from '../../../test/helpers/log-sink.js'
-import { createApp } from '../../app.js'
-import { loadConfig } from '../../config/config.js'
-import { HealthStore } from '../../store/health-store.js'
+import { testApp } from '../../../test/helpers/app.js'
 
 const TOKEN = 'a-long-enough-heartbeat-token'
-const stores: HealthStore[] = []
-
-function setup(env: Record<string, string> = {}) {
-  const config = loadConfig({ DOCKER: 'off', ...env })
-  const { logger, raw } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
-  const app = createApp({ store, config, logger })
-  const post = (body: unknown, headers: Record<string, string> = {}) =>
-    app.request('/health', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    })
-  return { app, store, post, raw }
-}
-
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close()
-})
+const setup = (env: Record<string, string> = {}) => testApp(env)
 
 describe('POST /health', () => {
   it('accepts a heartbeat with 202 and the contract fields; receive time is authoritative', async () => {

@@ -2,11 +2,8 @@ import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { T0, s } from '../../../test/helpers/builders.js'
-import { memoryLogger } from '../../../test/helpers/log-sink.js'
-import { createApp } from '../../app.js'
+import { testApp } from '../../../test/helpers/app.js'
 import { SseParser, type SseEvent } from '../../client/sse.js'
-import { loadConfig } from '../../config/config.js'
-import { HealthStore } from '../../store/health-store.js'
 import { applyDelta } from '../../client/delta.js'
 import {
   healthDeltaSchema,
@@ -47,34 +44,37 @@ function sse(res: Response) {
   }
 }
 
-const stores: HealthStore[] = []
+const stores: { close(): void }[] = []
 function setup(env: Record<string, string> = {}, hubOpts: Partial<StreamHubOptions> = {}) {
-  const config = loadConfig({ DOCKER: 'off', HEARTBEAT_TIMEOUT: '30s', ...env })
-  const { logger, lines } = memoryLogger()
-  const store = new HealthStore({ config, clock: { now: () => Date.now() }, logger, version: 't' })
-  stores.push(store)
   let subscriptions = 0
-  const source: StreamSource = {
-    current: () => store.current(),
-    service: (name) => store.service(name),
-    subscribe: (listener) => {
-      subscriptions++
-      const off = store.subscribe(listener)
-      return () => {
-        subscriptions--
-        off()
-      }
-    },
-  }
-  const hub = new StreamHub({ source, logger, maxStreams: config.maxStreams, ...hubOpts })
-  const app = createApp({ store, config, logger, streams: hub })
+  let hub: StreamHub | undefined
+  const { app, store, lines, post } = testApp(
+    { HEARTBEAT_TIMEOUT: '30s', ...env },
+    {
+      // Closed before the fake timers go (afterEach): its timers belong to the fake clock.
+      close: 'caller',
+      deps: (store, config, logger) => {
+        const source: StreamSource = {
+          current: () => store.current(),
+          service: (name) => store.service(name),
+          subscribe: (listener) => {
+            subscriptions++
+            const off = store.subscribe(listener)
+            return () => {
+              subscriptions--
+              off()
+            }
+          },
+        }
+        hub = new StreamHub({ source, logger, maxStreams: config.maxStreams, ...hubOpts })
+        return { streams: hub }
+      },
+    }
+  )
+  stores.push(store)
+  if (!hub) throw new Error('the app was made without its hub')
   const beat = async (body: Record<string, unknown>) => {
-    const res = await app.request('/health', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-    expect(res.status).toBe(202)
+    expect((await post(body)).status).toBe(202)
     // The store re-judges on the next turn of the event loop.
     await vi.advanceTimersByTimeAsync(0)
   }
