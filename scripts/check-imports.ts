@@ -28,7 +28,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   store: ['model', 'wire', 'render', 'clock', 'logger'],
   sources: ['model', 'wire', 'client', 'config', 'clock', 'logger'],
   stream: ['store', 'render', 'logger'],
-  metrics: ['model', 'store', 'sources', 'clock'],
+  metrics: ['model', 'wire', 'store', 'sources', 'clock'],
   http: ['model', 'wire', 'config', 'store', 'render', 'stream', 'metrics', 'logger', 'clock'],
   page: ['model', 'wire', 'client', 'store', 'render', 'http'],
   healthcheck: ['config'],

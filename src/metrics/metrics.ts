@@ -17,6 +17,7 @@ import type { DockerState } from '../model/observations.js'
 import { STATUSES } from '../model/status.js'
 import type { DockerSourceEvents } from '../sources/source.js'
 import type { HealthStore } from '../store/health-store.js'
+import type { InstanceView } from '../wire/health-document.js'
 
 export const HEARTBEAT_REJECT_REASONS = [
   'invalid_json',
@@ -81,6 +82,11 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const { store, clock } = deps
   const registry = new Registry()
   const registers = [registry]
+  /** Every instance of every service in the current document, for the per-instance gauges. */
+  const eachInstance = (fn: (service: string, instance: InstanceView) => void) => {
+    for (const svc of store.current().doc.services)
+      for (const inst of svc.instances) fn(svc.name, inst)
+  }
 
   new Gauge({
     name: 'health_bridge_status',
@@ -115,13 +121,10 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
     collect() {
       this.reset()
-      for (const svc of store.current().doc.services) {
-        for (const inst of svc.instances) {
-          for (const s of STATUSES) {
-            this.set({ service: svc.name, instance: inst.id, status: s }, s === inst.status ? 1 : 0)
-          }
-        }
-      }
+      eachInstance((service, inst) => {
+        for (const s of STATUSES)
+          this.set({ service, instance: inst.id, status: s }, s === inst.status ? 1 : 0)
+      })
     },
   })
 
@@ -132,12 +135,10 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
     collect() {
       this.reset()
-      for (const svc of store.current().doc.services) {
-        for (const inst of svc.instances) {
-          const seen = inst.heartbeat?.lastSeenAt
-          if (seen) this.set({ service: svc.name, instance: inst.id }, Date.parse(seen) / 1000)
-        }
-      }
+      eachInstance((service, inst) => {
+        const seen = inst.heartbeat?.lastSeenAt
+        if (seen) this.set({ service, instance: inst.id }, Date.parse(seen) / 1000)
+      })
     },
   })
 
@@ -148,12 +149,9 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
     collect() {
       this.reset()
-      for (const svc of store.current().doc.services) {
-        for (const inst of svc.instances) {
-          if (inst.docker)
-            this.set({ service: svc.name, instance: inst.id }, inst.docker.restartCount)
-        }
-      }
+      eachInstance((service, inst) => {
+        if (inst.docker) this.set({ service, instance: inst.id }, inst.docker.restartCount)
+      })
     },
   })
 
