@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { T0, s } from '../../../test/helpers/builders.js'
 import { testApp } from '../../../test/helpers/app.js'
+import { drawnOnly } from '../../../test/helpers/drawn.js'
 import { SseParser, type SseEvent } from '../../client/sse.js'
 import { applyDelta } from '../../client/delta.js'
 import {
@@ -287,29 +288,6 @@ describe('GET /health/stream', () => {
     expect(await bad.json()).toMatchObject({ error: 'invalid_request' })
   })
 })
-
-/**
- * Without the fields a heartbeat that changes no status moves (lastSeenAt, details, skew) and
- * checkedAt: the stream sends nothing for those, by design (contract: bookkeeping sends nothing).
- */
-function drawnOnly(doc: HealthDocument): unknown {
-  return {
-    ...doc,
-    checkedAt: null,
-    services: doc.services.map((svc) => ({
-      ...svc,
-      instances: svc.instances.map((i) => ({
-        ...i,
-        heartbeat: i.heartbeat && {
-          ...i.heartbeat,
-          lastSeenAt: null,
-          details: null,
-          clockSkewSeconds: null,
-        },
-      })),
-    })),
-  }
-}
 
 /** Follows a stream the way a client does: the first document, then every delta applied. */
 async function follower(stream: ReturnType<typeof sse>) {
