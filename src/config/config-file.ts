@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { SERVICE_KINDS } from '../model/settings.js'
 
 import { durationSchema } from './duration.js'
+import { formatPath } from '../wire/error.js'
 import { serviceNameSchema } from '../wire/names.js'
 
 /** Per-service settings from CONFIG_FILE. Where a label and the file disagree, the file wins. */
@@ -36,13 +37,6 @@ export type ServiceConfigs = Readonly<Record<string, ServiceConfig>>
 
 export class ConfigFileError extends Error {
   override readonly name = 'ConfigFileError'
-}
-
-/** Formats a zod path the way YAML users read it: `services.query-scheduler.heartbeatTimeout`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('')
 }
 
 /** Parses the text of a CONFIG_FILE; errors name the file and the path inside it. */

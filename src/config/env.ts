@@ -307,5 +307,5 @@ function schemas(): Schemas {
   return out as Schemas
 }
 
-/** The environment, as the contract lists it (plus the documented extensions). */
+/** The environment: every variable, its default and meaning (the README's table is made from this). */
 export const envSchema = z.object(schemas())

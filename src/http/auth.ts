@@ -18,13 +18,9 @@ import type { ContainerObservation } from '../model/observations.js'
 
 import { HttpError, unauthorized } from './errors.js'
 
+/** Tokens are compared as SHA-256 digests, so a constant-time compare leaks no length either. */
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
-}
-
-/** Compares in constant time: both sides are hashed first, so their lengths leak nothing. */
-export function tokensEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected))
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or null when absent or malformed. */
@@ -44,25 +40,6 @@ export function basicPassword(header: string | undefined): string | null {
   return colon === -1 ? null : decoded.slice(colon + 1)
 }
 
-/**
- * Throws 401 unless the request carries one of `accepted`. Every failure is a 401 (never the
- * 400 some bearer middlewares send for a malformed header): the contract says 401.
- */
-export function requireBearer(
-  header: string | undefined,
-  accepted: readonly string[],
-  what: string
-): void {
-  const token = bearerToken(header)
-  if (token === null) {
-    throw unauthorized(`${what} need "Authorization: Bearer <token>"`)
-  }
-  let ok = false
-  // No early exit: every candidate is compared, so timing says nothing about which one matched.
-  for (const expected of accepted) ok = tokensEqual(token, expected) || ok
-  if (!ok) throw unauthorized(`the bearer token is not valid for ${what}`)
-}
-
 export const forbidden = (message: string) => new HttpError(403, 'forbidden', message)
 
 // ---- heartbeats ------------------------------------------------------------------------------
@@ -79,8 +56,6 @@ export interface HeartbeatAuthConfig {
 }
 
 export interface HeartbeatAuth {
-  /** Whether any heartbeat token is configured. */
-  readonly enabled: boolean
   /** 401 unless the header carries a known token; runs before the body is read. */
   authenticate(header: string | undefined): Speaker
   /** 403 unless `speaker` may report for `service`. */
@@ -105,7 +80,6 @@ export function createHeartbeatAuth(config: HeartbeatAuthConfig): HeartbeatAuth 
   const enabled = candidates.length > 0
 
   return {
-    enabled,
     authenticate(header) {
       if (!enabled) return { kind: 'open' }
       const token = bearerToken(header)

@@ -6,9 +6,8 @@ import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { z } from 'zod'
 
-import { formatPath } from '../config/config-file.js'
 import type { Logger } from '../logger.js'
-import type { ErrorBody, ErrorCode } from '../wire/error.js'
+import { formatPath, type ErrorBody, type ErrorCode } from '../wire/error.js'
 
 export class HttpError extends Error {
   override readonly name = 'HttpError'
@@ -33,7 +32,7 @@ export const unauthorized = (message: string) =>
     'WWW-Authenticate': 'Bearer realm="health-bridge"',
   })
 
-/** zod issues as the contract lists them: `[{ path: "service", message: "..." }]`. */
+/** zod issues as docs/api.md lists them: `[{ path: "service", message: "..." }]`. */
 export function issuesOf(error: z.ZodError): NonNullable<ErrorBody['issues']> {
   return error.issues.map((i) => {
     let message = i.message

@@ -4,6 +4,12 @@ import { HttpError, badRequest } from './errors.js'
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
+/**
+ * A body that is not JSON at all gets the same shape as one that fails the schema (an `issues`
+ * list, docs/api.md "Errors"), so a client shows both the same way.
+ */
+const badBody = (message: string) => badRequest(message, [{ path: '(body)', message }])
+
 function isJsonMediaType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false
   // What every client sends, without splitting and lowercasing it per heartbeat.
@@ -66,20 +72,20 @@ export async function readJsonBody(c: Context, limit: number): Promise<unknown> 
     if (err instanceof HttpError) throw err
     // The client closed the connection mid-body (or sent less than its Content-Length):
     // bad input, not a server error, and not worth an error log line per attempt.
-    throw badRequest('the body ended early: the connection closed before all of it arrived')
+    throw badBody('the body ended early: the connection closed before all of it arrived')
   }
   let text: string
   try {
     text = decoder.decode(bytes)
   } catch {
-    throw badRequest('the body is not valid UTF-8')
+    throw badBody('the body is not valid UTF-8')
   }
   try {
     return JSON.parse(text) as unknown
   } catch (err) {
     // Only a body that failed to parse is looked at again (no blank JSON parses).
     if (text.trim() === '')
-      throw badRequest('the body is empty; send a JSON object like {"service":"my-service"}')
-    throw badRequest(`the body is not valid JSON: ${(err as Error).message}`)
+      throw badBody('the body is empty; send a JSON object like {"service":"my-service"}')
+    throw badBody(`the body is not valid JSON: ${(err as Error).message}`)
   }
 }

@@ -99,7 +99,7 @@ function probeText(c: ContainerObservation): string {
   return `healthcheck failing${streak}${output}`
 }
 
-/** The Docker table of the contract, for one container (staleness is applied by the caller). */
+/** The Docker table of docs/api.md, for one container (staleness is applied by the caller). */
 export function judgeContainer(
   c: ContainerObservation,
   settings: ServiceSettings,

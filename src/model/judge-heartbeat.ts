@@ -10,7 +10,7 @@ export function isTerminal(hb: HeartbeatObservation): boolean {
   return hb.reported === 'succeeded' || hb.reported === 'failed'
 }
 
-/** The heartbeat table of the contract, for one instance that has reported. */
+/** The heartbeat table of docs/api.md, for one instance that has reported. */
 export function judgeHeartbeat(hb: HeartbeatObservation, timeoutMs: number, now: number): Verdict {
   // A job's end is final: it stops reporting afterwards, and that silence is not a failure.
   if (hb.reported === 'succeeded') return verdict('healthy', 'completed successfully')

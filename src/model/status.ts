@@ -1,4 +1,4 @@
-/** The status vocabulary of the contract, and the two rules every status obeys. */
+/** The status vocabulary (docs/api.md, "Statuses"), and the two rules every status obeys. */
 export const STATUSES = ['healthy', 'degraded', 'starting', 'unknown', 'unhealthy'] as const
 export type Status = (typeof STATUSES)[number]
 

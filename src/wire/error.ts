@@ -19,3 +19,13 @@ export const errorBodySchema = z.object({
 })
 export type ErrorBody = z.infer<typeof errorBodySchema>
 export type ErrorCode = ErrorBody['error']
+
+/**
+ * Formats a zod path the way people read it, in a YAML file or a JSON body alike:
+ * `services.query-scheduler.heartbeatTimeout`, `details[2]`.
+ */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('')
+}

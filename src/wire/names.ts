@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-/** Service names: what the contract allows in a heartbeat, and what compose allows anyway. */
+/** Service names: what docs/api.md allows in a heartbeat, and what compose allows anyway. */
 export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 export const INSTANCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
 

@@ -1,4 +1,4 @@
-/** `POST /health` (a heartbeat) and `DELETE /health` (deregistration), per the contract. */
+/** `POST /health` (a heartbeat) and `DELETE /health` (deregistration), docs/api.md. */
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'

@@ -1,6 +1,6 @@
 /**
  * The labels a container carries that mean something to the bridge: compose's own, and the
- * `health-bridge.*` ones users set (CONTRACT.md, "Labels on watched services"). Everything else a
+ * `health-bridge.*` ones users set (README, "Configuration"). Everything else a
  * label says stays in the engine.
  */
 import { parseDuration } from '../../config/duration.js'
