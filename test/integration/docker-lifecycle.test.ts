@@ -114,8 +114,13 @@ describe.skipIf(!engine.ok)('Docker source on a real engine: lifecycle', () => {
     )
     await hb.waitForService('web', (s) => s?.message === 'healthcheck passing', 'healthy')
     await docker(['exec', `${project}-web-1`, 'rm', '/tmp/ok'])
-    const failing = await hb.waitForService('web', (s) => s?.status === 'unhealthy', 'unhealthy')
-    expect(failing?.message).toMatch(/no \/tmp\/ok here/)
+    // The health_status event turns it unhealthy at once; the inspect behind it brings the probe.
+    const failing = await hb.waitForService(
+      'web',
+      (s) => s?.status === 'unhealthy' && s.message.includes('no /tmp/ok here'),
+      "unhealthy, with the probe's words"
+    )
+    expect(failing?.message).toBe('healthcheck failing (1 in a row): no /tmp/ok here')
     expect(failing?.instances[0]?.docker).toMatchObject({
       containerId: id,
       state: 'running',

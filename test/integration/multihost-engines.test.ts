@@ -673,7 +673,8 @@ describe.skipIf(!engine.ok || reason !== null)('CLP multi-host on three Docker e
   it('shows a peer with a wrong token and junk peers as disconnected with a reason, and never the token', async () => {
     // A junk "peer" on the LAN: one path answers a broken event stream, the other a web page.
     const junk: Server = createServer((req, res) => {
-      if (req.url === '/health/stream') {
+      // The hub asks for `/health/stream?keepAlive=...`: match the path, not the whole URL.
+      if (req.url?.split('?')[0] === '/health/stream') {
         res.writeHead(200, { 'content-type': 'text/event-stream' })
         res.write('event: health\ndata: {"status": "fine"\n\n')
       } else {

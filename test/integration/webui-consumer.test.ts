@@ -81,7 +81,14 @@ function diagnostics(files?: string[]): string[] {
 }
 
 beforeAll(async () => {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DOCKER: 'off' })
+  // Heartbeats must not go stale while the app compiles on a loaded machine: time is not what
+  // this test is about.
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DOCKER: 'off',
+    HEARTBEAT_TIMEOUT: '10m',
+  })
   bridge = await startBridge({ config, logger: memoryLogger('warn').logger })
   await beat({ service: 'database', error: 'disk full' })
   await beat({ service: 'webui' })

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 
-import { T0, container } from '../../../test/helpers/builders.js'
+import { T0, container, modelConfig } from '../../../test/helpers/builders.js'
+
+import { judgeContainer } from '../../model/judge-container.js'
+import type { ServiceSettings } from '../../model/settings.js'
 
 import { observedBy } from './event-state.js'
 import type { ContainerEvent } from './events.js'
@@ -53,6 +56,26 @@ describe('what an event says of its container', () => {
     expect(observedBy(event('oom'), healthy)?.oomKilled).toBe(true)
     expect(observedBy(event('health_status', { health: 'unhealthy' }), healthy)?.health).toBe(
       'unhealthy'
+    )
+  })
+
+  it('health_status unhealthy: never quotes the last probe, which passed, as the failure', () => {
+    // The event carries no probe output; the last one known passed (that is why it was healthy).
+    const passed = { ...healthy, lastProbeExitCode: 0, lastProbeOutput: 'ok' }
+    const failing = observedBy(event('health_status', { health: 'unhealthy' }), passed)
+    expect(failing).toMatchObject({ health: 'unhealthy', lastProbeExitCode: null })
+    expect(failing?.lastProbeOutput).toBeNull()
+    const settings: ServiceSettings = {
+      kind: 'service',
+      critical: true,
+      heartbeatExpected: false,
+      heartbeatTimeoutMs: 30_000,
+      jobTimeoutMs: null,
+      dependsOn: [],
+      ignored: false,
+    }
+    expect(judgeContainer(failing!, settings, modelConfig(), T0 + 5000).message).toBe(
+      'healthcheck failing'
     )
   })
 

@@ -42,9 +42,17 @@ export function observedBy(
     case 'unpause':
       return { ...last, state: 'running' }
     case 'health_status':
-      return event.health === null || event.health === last.health
-        ? null
-        : { ...last, health: event.health }
+      if (event.health === null || event.health === last.health) return null
+      // The event carries no probe output, and the last one known is from before the change (a
+      // passing probe, when it turned unhealthy): shown with the new health it would contradict
+      // it, so it is left out until the inspect brings the probe that changed it.
+      return {
+        ...last,
+        health: event.health,
+        failingStreak: event.health === 'healthy' ? 0 : last.failingStreak,
+        lastProbeOutput: null,
+        lastProbeExitCode: null,
+      }
     default:
       return null
   }
