@@ -21,6 +21,7 @@ import {
 } from '../helpers/docker.js'
 import { startDockerBridge, type DockerBridge, type ServiceDoc } from '../helpers/docker-bridge.js'
 import { RecordingProxy } from '../helpers/recording-proxy.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const engine = await dockerAvailable()
 const project = uniqueProject('life')
@@ -162,7 +163,16 @@ describe.skipIf(!engine.ok)('Docker source on a real engine: lifecycle', () => {
       /^crash-looping: \d+ restarts in 1m( \(up since \d\d:\d\d:\d\dZ\))?$/
     )
     expect(looping?.instances[0]?.docker?.recentRestarts).toBeGreaterThanOrEqual(2)
-    await docker(['update', '--restart', 'no', `${project}-looper-1`])
+    // Only to stop the loop. The engine refuses an update while the container sits between two
+    // restarts ("cannot update a stopped container"), so try again until it is up.
+    await waitFor(
+      () =>
+        docker(['update', '--restart', 'no', `${project}-looper-1`]).then(
+          () => true,
+          () => false
+        ),
+      { what: 'the restart policy of the looper turned off', timeoutMs: 30_000, intervalMs: 100 }
+    )
   })
 
   it('forgives a fixed crash loop once it has run CRASHLOOP_STABLE_AFTER (3s), not before', async () => {
