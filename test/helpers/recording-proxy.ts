@@ -3,7 +3,10 @@
  * travels between the bridge and the engine:
  * - records method, path and query of every request (keep-alive connections carry several);
  * - slices the engine's answers into tiny chunks, so events arrive split across reads;
- * - cuts the events stream, optionally in the middle of an event;
+ * - cuts the events stream, optionally in the middle of an event, once or every few seconds
+ *   (Tecnativa's docker-socket-proxy cut it every 10 minutes);
+ * - stalls the events stream: keeps the connection, passes no more of its bytes;
+ * - holds inspect requests or answers for a while, so containers can go away meanwhile;
  * - refuses connections for a while, like an engine that is gone.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -26,7 +29,14 @@ interface Pair {
   lastPath: string
   /** Cut after writing this much of the next answer chunk (null: not armed). */
   cutAfter: number | null
+  /** The engine's bytes are swallowed from now on; the connection stays open. */
+  stalled: boolean
+  /** The next answer chunk is the first of an inspect answer (for `holdInspects`). */
+  inspectAnswerNext: boolean
 }
+
+/** Which half of an inspect `holdInspects` delays. */
+export type HoldSide = 'request' | 'answer'
 
 export class RecordingProxy {
   readonly requests: RecordedRequest[] = []
@@ -34,6 +44,12 @@ export class RecordingProxy {
   sliceBytes: number | null = null
   /** While true, new connections are closed at once (the engine looks gone). */
   refuse = false
+  /** Events streams cut by `cutEventsEvery` so far. */
+  periodicCuts = 0
+  /** Inspect requests or answers being held right now (`holdInspects`). */
+  held = 0
+  private hold: { ms: number; side: HoldSide } | null = null
+  private cutTimer: NodeJS.Timeout | undefined
   private readonly pairs = new Set<Pair>()
   private readonly server: Server
 
@@ -79,7 +95,42 @@ export class RecordingProxy {
     }
   }
 
+  /** Cuts every open events stream every `ms` (null stops), counting the cuts that hit one. */
+  cutEventsEvery(ms: number | null): void {
+    clearInterval(this.cutTimer)
+    this.cutTimer = undefined
+    if (ms === null) return
+    this.cutTimer = setInterval(() => {
+      if (this.openEventStreams > 0) this.periodicCuts++
+      this.cutEventStreams()
+    }, ms)
+  }
+
+  /**
+   * Stalls every open events stream: the connection stays open, the engine's bytes are read and
+   * dropped, so the client sees silence (a half-dead proxy or NAT entry). New streams flow.
+   */
+  stallEventStreams(): number {
+    let stalled = 0
+    for (const pair of this.pairs) {
+      if (!isEvents(pair.lastPath) || pair.client.destroyed) continue
+      pair.stalled = true
+      stalled++
+    }
+    return stalled
+  }
+
+  /**
+   * Holds `GET /containers/{id}/json` for `ms` (null: no more): its request before it reaches the
+   * engine (which then answers about the container as it is by then, 404 when it went away), or
+   * its answer after the engine gave it (a 200 about a container that may be gone by then).
+   */
+  holdInspects(hold: { ms: number; side: HoldSide } | null): void {
+    this.hold = hold
+  }
+
   async close(): Promise<void> {
+    this.cutEventsEvery(null)
     for (const pair of this.pairs) this.drop(pair)
     await new Promise<void>((resolve) =>
       this.server.close(() => {
@@ -95,11 +146,19 @@ export class RecordingProxy {
       return
     }
     const engine = createConnection(target)
-    const pair: Pair = { client, engine, lastPath: '', cutAfter: null }
+    const pair: Pair = {
+      client,
+      engine,
+      lastPath: '',
+      cutAfter: null,
+      stalled: false,
+      inspectAnswerNext: false,
+    }
     this.pairs.add(pair)
     let head = Buffer.alloc(0)
     let bodyLeft = 0
     client.on('data', (chunk: Buffer) => {
+      let inspect = false
       // Parse request heads as they pass, to record them; forward the bytes untouched.
       head = Buffer.concat([head, chunk])
       for (;;) {
@@ -121,10 +180,25 @@ export class RecordingProxy {
           query: Object.fromEntries(url.searchParams),
         })
         pair.lastPath = url.pathname
+        if (isInspect(url.pathname)) inspect = true
         const length = lines.find((l) => /^content-length:/i.test(l))
         bodyLeft = length ? Number(length.split(':')[1]) : 0
       }
-      engine.write(chunk)
+      const hold = this.hold
+      pair.inspectAnswerNext = inspect && hold?.side === 'answer'
+      if (!inspect || hold?.side !== 'request') {
+        engine.write(chunk)
+        return
+      }
+      // Keeps later requests of this connection behind the held one.
+      client.pause()
+      this.held++
+      setTimeout(() => {
+        this.held--
+        if (engine.destroyed) return
+        engine.write(chunk)
+        client.resume()
+      }, hold.ms)
     })
     engine.on('data', (chunk: Buffer) => {
       this.forward(pair, chunk)
@@ -139,6 +213,21 @@ export class RecordingProxy {
   }
 
   private forward(pair: Pair, chunk: Buffer): void {
+    if (pair.stalled) return
+    if (pair.inspectAnswerNext && this.hold?.side === 'answer') {
+      // The first piece of the answer waits; the engine side pauses so the rest stays behind it.
+      pair.inspectAnswerNext = false
+      const ms = this.hold.ms
+      pair.engine.pause()
+      this.held++
+      setTimeout(() => {
+        this.held--
+        if (pair.client.destroyed) return
+        pair.client.write(chunk)
+        pair.engine.resume()
+      }, ms)
+      return
+    }
     if (pair.cutAfter !== null) {
       pair.client.write(chunk.subarray(0, pair.cutAfter), () => {
         this.drop(pair)
@@ -175,4 +264,8 @@ export class RecordingProxy {
 
 function isEvents(path: string): boolean {
   return /^(\/v\d+\.\d+)?\/events$/.test(path)
+}
+
+function isInspect(path: string): boolean {
+  return /^(\/v\d+\.\d+)?\/containers\/[^/]+\/json$/.test(path)
 }
