@@ -549,6 +549,29 @@ describe('DockerSource: recovery', () => {
     expect(sink.status?.state).toBe('following')
   })
 
+  it('a stream cut again and again after it followed: every reconnect waits the first step only', async () => {
+    // A socket proxy that ends the stream every few minutes (or seconds): each cut is routine,
+    // and a backoff that grew with them would soon wait past DOCKER_STALE_AFTER.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { api, sink, source, lines } = setup({
+      backoff: { initialMs: 500, factor: 2, maxMs: 30_000, jitter: 0 },
+      reconcileEveryMs: 3_600_000,
+    })
+    source.start()
+    await vi.advanceTimersByTimeAsync(0)
+    for (let cut = 0; cut < 8; cut++) {
+      expect(sink.status?.state).toBe('following')
+      await vi.advanceTimersByTimeAsync(2000)
+      api.stream.end()
+      await vi.advanceTimersByTimeAsync(500)
+    }
+    expect(sink.status?.state).toBe('following')
+    const waits = lines
+      .filter((l) => l['msg'] === 'docker events stream lost; reconnecting')
+      .map((l) => l['retryInMs'])
+    expect(waits).toEqual(Array(8).fill(500))
+  })
+
   it('reconciles once in a while: catches a missed removal and a missed change', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     const { api, sink, source } = setup({ reconcileEveryMs: 60_000 })

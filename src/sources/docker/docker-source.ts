@@ -32,7 +32,7 @@ import type { ContainerEvent } from './events.js'
 import { InspectQueue } from './inspect-queue.js'
 import { ContainerInventory } from './inventory.js'
 import { RecentKeys } from './recent-keys.js'
-import { GiveUpTimer, ReconnectPolicy } from './reconnect.js'
+import { GiveUpTimer, ReconnectPolicy, RESET_BACKOFF_AFTER_MS } from './reconnect.js'
 import { SourceStatus } from './source-status.js'
 
 export interface DockerSourceOptions {
@@ -46,7 +46,7 @@ export interface DockerSourceOptions {
   giveUpAfterMs: number
   onGiveUp?: ((reason: string) => void) | undefined
   backoff?: BackoffOptions
-  /** A stream that followed this long resets the backoff. */
+  /** A stream that followed this long resets the backoff (default `RESET_BACKOFF_AFTER_MS`). */
   resetBackoffAfterMs?: number
   /** Cheap list that catches missed events and proves a silent stream's engine is alive. */
   reconcileEveryMs?: number
@@ -107,7 +107,7 @@ export class DockerSource implements HealthSource {
     })
     this.reconnect = new ReconnectPolicy({
       backoff: options.backoff ?? DEFAULT_BACKOFF,
-      resetBackoffAfterMs: options.resetBackoffAfterMs ?? 30_000,
+      resetBackoffAfterMs: options.resetBackoffAfterMs ?? RESET_BACKOFF_AFTER_MS,
     })
     this.giveUp = new GiveUpTimer(options.giveUpAfterMs, options.clock, () => this.giveUpNow())
   }

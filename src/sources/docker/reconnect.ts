@@ -1,13 +1,24 @@
 /**
  * When the Docker source tries again, and when it stops trying: a capped jittered backoff that
  * resets after a connection that followed long enough (traefik pkg/job/job.go: a stream that fails
- * after 30 s of work should not wait longer than one that never came up), one immediate
+ * after some work should not wait longer than one that never came up), one immediate
  * renegotiation when the engine refused our pinned API version, and the give-up timer.
  */
 import type { Clock } from '../../clock.js'
 
 import { Backoff, type BackoffOptions } from '../backoff.js'
 import { DockerApiError } from './docker-api.js'
+
+/**
+ * A connection that followed this long resets the backoff. Reaching `following` already proved
+ * the engine answers (version, events, list, inspects); a stream lost after that is a routine cut
+ * (a socket proxy's stream duration limit, Tecnativa's 10 minutes, or an idle timeout of seconds),
+ * and its reconnect must not wait longer each time: Traefik's 30 s would let a proxy that cuts
+ * every 10 s grow the wait to the 30 s cap, past DOCKER_STALE_AFTER, so that every cut turned
+ * the whole project unknown. The second it has to last keeps a stream that the engine ends the
+ * moment it is opened from looping without a backoff.
+ */
+export const RESET_BACKOFF_AFTER_MS = 1_000
 
 export interface ReconnectOptions {
   backoff: BackoffOptions
