@@ -56,6 +56,7 @@ describe('loadConfig', () => {
       crashloopWindowMs: 900_000,
       crashloopStableAfterMs: 300_000,
       dockerStaleAfterMs: 10_000,
+      dockerReconcileEveryMs: 60_000,
       maxInstances: 5000,
       corsOrigins: [],
     })
@@ -87,6 +88,7 @@ describe('loadConfig', () => {
       /^invalid configuration: CRASHLOOP_STABLE_AFTER="soon": expected a duration such as 500ms/,
     ],
     [{ CRASHLOOP_STABLE_AFTER: '0' }, /CRASHLOOP_STABLE_AFTER="0": must be at least 1s/],
+    [{ DOCKER_RECONCILE_EVERY: '500ms' }, /DOCKER_RECONCILE_EVERY="500ms": must be at least 1s/],
   ])('names the variable and what it accepts: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)

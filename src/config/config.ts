@@ -35,6 +35,8 @@ export interface Config {
   dockerStaleAfterMs: number
   /** After an outage this long, exit so the restart policy re-mounts a recreated socket. 0 = never. */
   dockerGiveUpAfterMs: number
+  /** How often the project is listed to catch missed events and a stalled stream. */
+  dockerReconcileEveryMs: number
   maxInstances: number
   /** Cap on concurrently open `GET /health/stream` connections (0 turns the stream off). */
   maxStreams: number
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     crashloopStableAfterMs: e.CRASHLOOP_STABLE_AFTER,
     dockerStaleAfterMs: e.DOCKER_STALE_AFTER,
     dockerGiveUpAfterMs: e.DOCKER_GIVE_UP_AFTER,
+    dockerReconcileEveryMs: e.DOCKER_RECONCILE_EVERY,
     maxInstances: e.MAX_INSTANCES,
     maxStreams: e.MAX_STREAMS,
     configFile: e.CONFIG_FILE ?? null,

@@ -122,6 +122,14 @@ export const VARIABLES = {
     example: '2m',
     doc: 'engine unreachable this long: exit 70, so the restart policy re-mounts a socket that dockerd recreated; `0` = never',
   }),
+  DOCKER_RECONCILE_EVERY: v({
+    section: 'Docker',
+    // A list of the project's containers is one cheap request; below 1 s it would be polling.
+    schema: durationSchema({ min: 1000 }).default(60_000),
+    shown: '`1m`',
+    example: '1m',
+    doc: 'how often the project is listed to catch what the events stream missed; a change no event reported in 5 s means it stalled: reopened (min `1s`)',
+  }),
   CRASHLOOP_RESTARTS: v({
     section: 'Docker',
     schema: intIn(1, 1000).default(2),

@@ -190,7 +190,7 @@ describe('GET /metrics', () => {
     expect(counts.length).toBeLessThanOrEqual(6)
   })
 
-  it('counts Docker events by action and stream reconnects', async () => {
+  it('counts Docker events by action, stream reconnects and stalls', async () => {
     const { metrics, scrape } = setup()
     // Actions come from the parser's closed list (`health_status: healthy` is `health_status`,
     // see events.test.ts), so the label set cannot grow.
@@ -198,11 +198,15 @@ describe('GET /metrics', () => {
     metrics.docker.eventReceived('health_status')
     metrics.docker.eventReceived('health_status')
     metrics.docker.streamReconnected()
+    const before = await scrape()
+    expect(before.get('health_bridge_docker_stream_stalls_total')).toBe(0)
+    metrics.docker.streamStalled()
     const m = await scrape()
     expect(m.get('health_bridge_docker_events_total{action="die"}')).toBe(1)
     expect(m.get('health_bridge_docker_events_total{action="health_status"}')).toBe(2)
     expect(series(m, 'health_bridge_docker_events_total{')).toHaveLength(2)
     expect(m.get('health_bridge_docker_stream_reconnects_total')).toBe(1)
+    expect(m.get('health_bridge_docker_stream_stalls_total')).toBe(1)
   })
 
   it('shows the Docker source state and the time since its last event', async () => {

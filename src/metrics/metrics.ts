@@ -219,6 +219,12 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers,
   })
 
+  const stalls = new Counter({
+    name: 'health_bridge_docker_stream_stalls_total',
+    help: 'Times the Docker events stream stalled without closing (the reconciliation saw changes no event reported) and was reopened',
+    registers,
+  })
+
   const requests = new Histogram({
     name: 'health_bridge_http_request_duration_seconds',
     help: 'Time to answer an HTTP request (until the response head; a stream counts until it opens)',
@@ -248,6 +254,9 @@ export function createMetrics(deps: MetricsDeps): Metrics {
       },
       streamReconnected: () => {
         reconnects.inc()
+      },
+      streamStalled: () => {
+        stalls.inc()
       },
     },
     observeRequest(method, route, status, seconds) {

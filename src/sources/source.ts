@@ -54,4 +54,6 @@ export interface DockerSourceEvents {
   eventReceived(action: EventAction): void
   /** The events stream was re-established after it ended or failed (not the first connect). */
   streamReconnected(): void
+  /** The events stream stalled without closing: the reconciliation saw changes no event reported. */
+  streamStalled(): void
 }

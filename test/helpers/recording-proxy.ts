@@ -44,12 +44,13 @@ export class RecordingProxy {
   sliceBytes: number | null = null
   /** While true, new connections are closed at once (the engine looks gone). */
   refuse = false
-  /** Events streams cut by `cutEventsEvery` so far. */
-  periodicCuts = 0
+  /** Events streams cut by `cutEventsAfter` so far. */
+  timedCuts = 0
   /** Inspect requests or answers being held right now (`holdInspects`). */
   held = 0
   private hold: { ms: number; side: HoldSide } | null = null
-  private cutTimer: NodeJS.Timeout | undefined
+  private cutAfterMs: number | null = null
+  private readonly cutTimers = new Set<NodeJS.Timeout>()
   private readonly pairs = new Set<Pair>()
   private readonly server: Server
 
@@ -95,15 +96,18 @@ export class RecordingProxy {
     }
   }
 
-  /** Cuts every open events stream every `ms` (null stops), counting the cuts that hit one. */
-  cutEventsEvery(ms: number | null): void {
-    clearInterval(this.cutTimer)
-    this.cutTimer = undefined
-    if (ms === null) return
-    this.cutTimer = setInterval(() => {
-      if (this.openEventStreams > 0) this.periodicCuts++
-      this.cutEventStreams()
-    }, ms)
+  /**
+   * Cuts each events stream `ms` after it was asked for (null: no more), as a proxy with a
+   * maximum stream duration does (Tecnativa's docker-socket-proxy: 10 minutes).
+   */
+  cutEventsAfter(ms: number | null): void {
+    this.cutAfterMs = ms
+    if (ms === null) {
+      for (const timer of this.cutTimers) clearTimeout(timer)
+      this.cutTimers.clear()
+      return
+    }
+    for (const pair of this.pairs) if (isEvents(pair.lastPath)) this.cutLater(pair, ms)
   }
 
   /**
@@ -130,7 +134,7 @@ export class RecordingProxy {
   }
 
   async close(): Promise<void> {
-    this.cutEventsEvery(null)
+    for (const timer of this.cutTimers) clearTimeout(timer)
     for (const pair of this.pairs) this.drop(pair)
     await new Promise<void>((resolve) =>
       this.server.close(() => {
@@ -181,6 +185,7 @@ export class RecordingProxy {
         })
         pair.lastPath = url.pathname
         if (isInspect(url.pathname)) inspect = true
+        if (isEvents(url.pathname) && this.cutAfterMs !== null) this.cutLater(pair, this.cutAfterMs)
         const length = lines.find((l) => /^content-length:/i.test(l))
         bodyLeft = length ? Number(length.split(':')[1]) : 0
       }
@@ -210,6 +215,16 @@ export class RecordingProxy {
     client.on('close', drop)
     engine.on('error', drop)
     engine.on('close', drop)
+  }
+
+  private cutLater(pair: Pair, ms: number): void {
+    const timer = setTimeout(() => {
+      this.cutTimers.delete(timer)
+      if (!this.pairs.has(pair)) return
+      this.timedCuts++
+      this.drop(pair)
+    }, ms)
+    this.cutTimers.add(timer)
   }
 
   private forward(pair: Pair, chunk: Buffer): void {

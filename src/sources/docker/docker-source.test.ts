@@ -574,7 +574,9 @@ describe('DockerSource: recovery', () => {
 
   it('reconciles once in a while: catches a missed removal and a missed change', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    const { api, sink, source } = setup({ reconcileEveryMs: 60_000 })
+    // No event reports these changes, which also proves the stream stalled (tested below); a
+    // grace longer than the test keeps this one about the reconciliation alone.
+    const { api, sink, source } = setup({ reconcileEveryMs: 60_000, stallGraceMs: 3_600_000 })
     const web = api.add(inspectInfo('web'))
     const gone = api.add(inspectInfo('worker'))
     source.start()
@@ -593,6 +595,83 @@ describe('DockerSource: recovery', () => {
     expect(api.count('list')).toBe(lists + 2)
     // Nothing differs now: the reconciliation costs one list, no inspect.
     expect(api.calls.at(-1)).toBe('list')
+  })
+
+  it('a change the list shows and no event reports within the grace: the stream stalled, reopened once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const stalled = vi.fn()
+    const { api, sink, source, lines } = setup({
+      reconcileEveryMs: 60_000,
+      stallGraceMs: 5_000,
+      notify: {
+        eventReceived: () => undefined,
+        streamReconnected: () => undefined,
+        streamStalled: stalled,
+      },
+    })
+    const web = api.add(inspectInfo('web'))
+    source.start()
+    await vi.advanceTimersByTimeAsync(0)
+    const streams = api.streams.length
+    // An event about an earlier change, just before the list, explains nothing about the next.
+    await vi.advanceTimersByTimeAsync(57_000)
+    api.emit('start', web.Id)
+    await vi.advanceTimersByTimeAsync(1_000)
+    // The stream says nothing more (stalled); the engine's state moves on.
+    api.update(web.Id, { State: { Status: 'exited', ExitCode: 1 } })
+    await vi.advanceTimersByTimeAsync(2_000)
+    // The list corrects the state at once, and the stream is given its grace.
+    expect(sink.containers.get(web.Id)?.state).toBe('exited')
+    expect(sink.status?.state).toBe('following')
+    await vi.advanceTimersByTimeAsync(4_999)
+    expect(sink.status?.state).toBe('following')
+    await vi.advanceTimersByTimeAsync(1)
+    expect(
+      sink.statuses.some((s) => s.state === 'disconnected' && /stalled/.test(s.detail ?? ''))
+    ).toBe(true)
+    expect(stalled).toHaveBeenCalledTimes(1)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(sink.status?.state).toBe('following')
+    expect(api.streams.length).toBe(streams + 1)
+    const warned = lines.filter((l) => Number(l['level']) >= 40).map((l) => l['msg'])
+    expect(warned).toEqual(['docker events stream lost; reconnecting'])
+  })
+
+  it('a change whose event arrives just after the list is no stall', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { api, sink, source } = setup({ reconcileEveryMs: 60_000, stallGraceMs: 5_000 })
+    const web = api.add(inspectInfo('web'))
+    const gone = api.add(inspectInfo('worker'))
+    source.start()
+    await vi.advanceTimersByTimeAsync(0)
+    const followedAt = sink.statuses.length
+    api.update(web.Id, { State: { Status: 'paused' } })
+    api.containers.delete(gone.Id)
+    await vi.advanceTimersByTimeAsync(60_000)
+    api.emit('pause', web.Id)
+    api.emit('destroy', gone.Id)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(sink.statuses.slice(followedAt).some((s) => s.state !== 'following')).toBe(false)
+    expect(sink.status?.state).toBe('following')
+    expect(api.streams).toHaveLength(1)
+  })
+
+  it('a container being removed is no stall yet; gone without a destroy event, it is', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { api, sink, source } = setup({ reconcileEveryMs: 60_000, stallGraceMs: 5_000 })
+    const web = api.add(inspectInfo('web', { State: { Status: 'exited' } }))
+    source.start()
+    await vi.advanceTimersByTimeAsync(0)
+    // A slow removal: `removing` for minutes, no event until its `destroy`.
+    api.update(web.Id, { State: { Status: 'removing' } })
+    await vi.advanceTimersByTimeAsync(60_000 + 10_000)
+    expect(sink.status?.state).toBe('following')
+    api.containers.delete(web.Id)
+    await vi.advanceTimersByTimeAsync(50_000)
+    expect(sink.containers.has(web.Id)).toBe(false)
+    expect(sink.status?.state).toBe('following')
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(sink.statuses.some((s) => /stalled/.test(s.detail ?? ''))).toBe(true)
   })
 
   it('treats a failed reconciliation as a dead stream', async () => {

@@ -3,7 +3,7 @@
  * connection state machine; each part it drives has a module of its own:
  *
  *   connecting ──▶ syncing ──▶ following
- *       ▲                          │ stream ended / error / overflow / failed call
+ *       ▲                          │ stream ended / error / overflow / failed call / stalled
  *       └──── disconnected ◀───────┘ (capped jittered backoff, then a full resync)
  *
  * - `event-follower.ts`: the events stream of one connection (subscription, framing, parsing,
@@ -11,6 +11,7 @@
  * - `inspect-queue.ts`: per-container inspect coalescing;
  * - `inventory.ts`: what is known about the containers (restart memory, reconciliation);
  * - `reconnect.ts`: backoff, renegotiation and the give-up timer;
+ * - `stall-watch.ts`: whether a difference the reconciliation found proves the stream stalled;
  * - `source-status.ts`: the state shown as `bridge.sources.docker`.
  *
  * Each connection subscribes to `/events` first and buffers what arrives, then lists and inspects
@@ -27,6 +28,7 @@ import { Attempt, mapLimit, repeat, sleep } from '../async.js'
 import { DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js'
 import type { DockerApi, EngineInfo } from './docker-api.js'
 import { describeError } from '../errors.js'
+import { StreamEndedError } from './errors.js'
 import { EventFollower, subscribe } from './event-follower.js'
 import type { ContainerEvent } from './events.js'
 import { InspectQueue } from './inspect-queue.js'
@@ -34,6 +36,7 @@ import { ContainerInventory } from './inventory.js'
 import { RecentKeys } from './recent-keys.js'
 import { GiveUpTimer, ReconnectPolicy, RESET_BACKOFF_AFTER_MS } from './reconnect.js'
 import { SourceStatus } from './source-status.js'
+import { STALL_GRACE_MS, StallWatch } from './stall-watch.js'
 
 export interface DockerSourceOptions {
   api: DockerApi
@@ -48,8 +51,13 @@ export interface DockerSourceOptions {
   backoff?: BackoffOptions
   /** A stream that followed this long resets the backoff (default `RESET_BACKOFF_AFTER_MS`). */
   resetBackoffAfterMs?: number
-  /** Cheap list that catches missed events and proves a silent stream's engine is alive. */
+  /**
+   * Cheap list that catches missed events, proves a silent stream's engine is alive, and shows a
+   * stream that stalled without closing (DOCKER_RECONCILE_EVERY).
+   */
   reconcileEveryMs?: number
+  /** How long an event may lag the list's view of its change before the stream counts as stalled. */
+  stallGraceMs?: number
   /** Parallel inspects during a sync. */
   syncConcurrency?: number
   /** Events that may arrive while the first list runs before the attempt gives up. */
@@ -67,6 +75,7 @@ export class DockerSource implements HealthSource {
   private readonly onGiveUp: ((reason: string) => void) | undefined
   private readonly giveUpAfterMs: number
   private readonly reconcileEveryMs: number
+  private readonly stallGraceMs: number
   private readonly syncConcurrency: number
   private readonly maxBufferedEvents: number
   private readonly status: SourceStatus
@@ -88,6 +97,7 @@ export class DockerSource implements HealthSource {
     this.onGiveUp = options.onGiveUp
     this.giveUpAfterMs = options.giveUpAfterMs
     this.reconcileEveryMs = options.reconcileEveryMs ?? 60_000
+    this.stallGraceMs = options.stallGraceMs ?? STALL_GRACE_MS
     this.syncConcurrency = options.syncConcurrency ?? 8
     this.maxBufferedEvents = options.maxBufferedEvents ?? 10_000
     const initial: DockerSourceStatus = {
@@ -162,18 +172,20 @@ export class DockerSource implements HealthSource {
         subscribe(this.api, this.project, this.status.current.lastEventAt, this.clock, attempt)
       )
       const inspects = new InspectQueue(this.api, attempt, this.inventory)
+      const stalls = new StallWatch(this.stallGraceMs)
       const events = new EventFollower(stream, attempt, {
         log: this.log,
         maxBufferedEvents: this.maxBufferedEvents,
         seen: this.seenEvents,
         onEvent: (event) => {
+          stalls.event(event.id, this.clock.now())
           this.onEvent(event, inspects)
         },
       })
       const containers = await attempt.unlessFailed(this.sync(attempt))
       events.follow()
       this.followed(engine, containers)
-      const reconcile = () => this.reconcile(attempt, inspects)
+      const reconcile = () => this.reconcile(attempt, inspects, stalls)
       repeat(reconcile, this.reconcileEveryMs, attempt.signal, (err) => {
         attempt.fail(err)
       })
@@ -220,14 +232,35 @@ export class DockerSource implements HealthSource {
 
   /**
    * The once-a-minute safety net: a cheap list (no inspects unless something differs). Catches
-   * events the engine dropped, and a failure here is how a silently dead stream is noticed.
+   * events the engine dropped; a failure here is how a dead engine behind a silent stream is
+   * noticed, and a difference no event explains in time is how a stalled stream is.
    */
-  private async reconcile(attempt: Attempt, inspects: InspectQueue): Promise<void> {
+  private async reconcile(
+    attempt: Attempt,
+    inspects: InspectQueue,
+    stalls: StallWatch
+  ): Promise<void> {
     const listedAt = this.clock.now()
     const summaries = await this.api.listContainers(this.project, attempt.signal)
     if (attempt.isOver()) return
     const inFlight = (id: string) => inspects.isInFlight(id)
-    for (const id of this.inventory.reconcile(summaries, listedAt, inFlight)) inspects.request(id)
+    const { inspect, unreported } = this.inventory.reconcile(summaries, listedAt, inFlight)
+    for (const id of inspect) inspects.request(id)
+    const checkAt = stalls.differed(unreported, listedAt)
+    if (checkAt === null) return
+    void sleep(checkAt - this.clock.now(), attempt.signal).then(() => {
+      if (attempt.isOver()) return
+      const missed = stalls.unexplained(this.clock.now())
+      if (missed.length === 0) return
+      this.notify?.streamStalled()
+      const ids = missed.map((id) => id.slice(0, 12)).join(', ')
+      // One line: the reason goes into the usual `docker events stream lost; reconnecting`.
+      attempt.fail(
+        new StreamEndedError(
+          `the events stream stalled: the engine's list showed changes to ${ids} that no event reported within ${Math.round(this.stallGraceMs / 1000)}s`
+        )
+      )
+    })
   }
 
   private followed(engine: EngineInfo, containers: number): void {

@@ -131,6 +131,7 @@ function watch(project: string, api: DockerApi, deps: DockerSourceDeps): DockerS
     clock: deps.clock ?? systemClock,
     crashloopWindowMs: config.crashloopWindowMs,
     giveUpAfterMs: config.dockerGiveUpAfterMs,
+    reconcileEveryMs: config.dockerReconcileEveryMs,
     onGiveUp: deps.onGiveUp,
     notify: deps.notify,
   })

@@ -109,28 +109,38 @@ export class ContainerInventory {
   }
 
   /**
-   * Compares a list taken at `listedAt` with what is known: forgets containers that are gone and
-   * returns the ids whose state differs (or that were not known), to be inspected.
+   * Compares a list taken at `listedAt` with what is known: forgets containers that are gone.
+   * Returns the ids to inspect (state differs, or not known), and `unreported`: the changes the
+   * events stream should have told us about (see stall-watch.ts). Left out of those: a container
+   * an inspect is still settling (its event arrived, the answer has not), one updated after the
+   * list was taken (we know newer than the list), and one being removed (its `destroy` comes once
+   * the removal is done, however long that takes; if it never does, the next list finds it gone).
    */
   reconcile(
     listed: readonly ContainerSummary[],
     listedAt: number,
     inFlight: (id: string) => boolean
-  ): string[] {
+  ): { inspect: string[]; unreported: string[] } {
     const ids = new Set<string>()
-    const differ: string[] = []
+    const inspect: string[] = []
+    const unreported: string[] = []
     for (const s of listed) {
       ids.add(s.id)
-      if (this.memory.get(s.id)?.state !== s.state) differ.push(s.id)
+      const known = this.memory.get(s.id)
+      if (known?.state === s.state) continue
+      inspect.push(s.id)
+      const settling = inFlight(s.id) || (known !== undefined && known.updatedAt >= listedAt)
+      if (!settling && s.state !== 'removing') unreported.push(s.id)
     }
     for (const [id, known] of this.memory) {
       // Updated after the list was taken: newer than the list, so the list cannot judge it.
       if (!ids.has(id) && known.updatedAt < listedAt && !inFlight(id)) {
         this.log.debug({ container: id.slice(0, 12) }, 'reconciliation: container is gone')
         this.forget(id)
+        unreported.push(id)
       }
     }
-    return differ
+    return { inspect, unreported }
   }
 
   private forget(id: string): void {
