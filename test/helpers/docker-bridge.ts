@@ -96,6 +96,37 @@ export async function startDockerBridge(
   }
 }
 
+export interface HealthSample {
+  /** When the answer arrived (the bridge judged it at or before then). */
+  at: number
+  doc: HealthDocument
+}
+
+/**
+ * Polls `GET /health` in the background until stopped, keeping every answer with the time it
+ * arrived: what a dashboard polling the bridge would have seen, for "never" and "not before"
+ * assertions. Ends by itself when the bridge stops (a test that failed half-way).
+ */
+export function pollHealth(hb: DockerBridge, everyMs = 10) {
+  const samples: HealthSample[] = []
+  const controller = new AbortController()
+  const loop = (async () => {
+    while (!controller.signal.aborted) {
+      const doc = await hb.health().catch(() => null)
+      if (doc === null) break
+      samples.push({ at: Date.now(), doc })
+      await new Promise((r) => setTimeout(r, everyMs))
+    }
+  })()
+  return {
+    samples,
+    stop: async () => {
+      controller.abort()
+      await loop
+    },
+  }
+}
+
 /** What a failure message needs of a service: status, message and its instances' states. */
 export function summary(s: ServiceDoc | undefined): unknown {
   if (!s) return null

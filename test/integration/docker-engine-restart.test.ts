@@ -14,13 +14,14 @@ import {
   TEST_IMAGE,
   uniqueProject,
 } from '../helpers/docker.js'
-import { startDockerBridge, type DockerBridge } from '../helpers/docker-bridge.js'
+import { pollHealth, startDockerBridge, type DockerBridge } from '../helpers/docker-bridge.js'
 import {
   privateEngineUnavailable,
   startPrivateEngine,
   type PrivateEngine,
 } from '../helpers/docker-private-engine.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { healthDocumentSchema } from '../../src/wire/health-document.js'
 
 const engine = await dockerAvailable()
 const privateReason = engine.ok ? await privateEngineUnavailable() : engine.reason
@@ -57,13 +58,20 @@ async function run(service: string, args: string[], command: string[]): Promise<
 
 const dockerState = async () => (await hb.health()).bridge.sources.docker
 
+/** Long enough that polls see the outage before it counts, short enough for a lean test. */
+const STALE_AFTER_MS = 2000
+
 describe.skipIf(!engine.ok || privateReason !== null)(
   'Docker source: the engine restarts under the bridge',
   () => {
     beforeAll(async () => {
       const driver = await docker(['info', '--format', '{{.Driver}}'])
       priv = await startPrivateEngine(driver)
-      hb = await startDockerBridge(project, { DOCKER_STALE_AFTER: '1s' }, priv.socket)
+      hb = await startDockerBridge(
+        project,
+        { DOCKER_STALE_AFTER: `${STALE_AFTER_MS}ms` },
+        priv.socket
+      )
     })
 
     afterAll(async () => {
@@ -92,6 +100,7 @@ describe.skipIf(!engine.ok || privateReason !== null)(
       await hb.waitForService('web', (s) => s?.message === 'healthcheck passing', 'healthy')
       await hb.waitForService('oneshot', (s) => s?.status === 'healthy', 'running')
 
+      const polls = pollHealth(hb)
       await priv.stop()
       await waitFor(async () => (await dockerState()).state !== 'following', {
         what: 'the outage to be noticed',
@@ -102,13 +111,34 @@ describe.skipIf(!engine.ok || privateReason !== null)(
         'keeper',
         (s) => s?.status === 'unknown',
         'unknown',
-        5000
+        STALE_AFTER_MS + 5000
       )
       expect(stale?.message).toMatch(/^docker engine unreachable since /)
-      const doc = await hb.health()
+      await polls.stop()
+      // A dashboard's answer: the stack is unknown (a critical service is), and says so with 503;
+      // the bridge itself is alive, and its Docker source says why it is blind.
+      const res = await fetch(`${hb.bridge.url}/health`)
+      expect(res.status).toBe(503)
+      const doc = healthDocumentSchema.parse(await res.json())
+      expect(doc.status).toBe('unknown')
       expect(doc.services.map((s) => s.status)).toEqual(['unknown', 'unknown', 'unknown'])
-      expect(doc.bridge.sources.docker.unreachableSince).not.toBeNull()
-      expect(doc.bridge.sources.docker.detail).toMatch(/ECONNREFUSED|ENOENT|ended|closed|failed/)
+      expect((await fetch(`${hb.bridge.url}/health/live`)).status).toBe(200)
+      const source = doc.bridge.sources.docker
+      expect(['disconnected', 'connecting']).toContain(source.state)
+      expect(source.detail).toMatch(/ECONNREFUSED|ENOENT|ended|closed|failed/)
+      expect(source.unreachableSince).not.toBeNull()
+      // Not before the bound: every poll answered before unreachableSince + DOCKER_STALE_AFTER
+      // still showed the last known statuses, and there were such polls while disconnected.
+      const staleAt = Date.parse(source.unreachableSince ?? '') + STALE_AFTER_MS
+      expect(Number.isFinite(staleAt)).toBe(true)
+      const early = polls.samples.filter((p) => p.at < staleAt)
+      const unknownEarly = early.filter((p) => p.doc.services.some((s) => s.status === 'unknown'))
+      expect(unknownEarly.map((p) => p.at - staleAt)).toEqual([])
+      const blindButNotStale = early.filter(
+        (p) => p.doc.bridge.sources.docker.state !== 'following'
+      )
+      expect(blindButNotStale.length).toBeGreaterThan(0)
+      expect(blindButNotStale.at(-1)?.doc.status).toBe('healthy')
 
       await priv.start()
       await waitFor(async () => (await dockerState()).state === 'following', {

@@ -16,7 +16,12 @@ import {
   TEST_IMAGE,
   uniqueProject,
 } from '../helpers/docker.js'
-import { startDockerBridge, type DockerBridge, type ServiceDoc } from '../helpers/docker-bridge.js'
+import {
+  pollHealth,
+  startDockerBridge,
+  type DockerBridge,
+  type ServiceDoc,
+} from '../helpers/docker-bridge.js'
 import { RecordingProxy } from '../helpers/recording-proxy.js'
 import { waitFor } from '../helpers/wait-for.js'
 
@@ -67,29 +72,6 @@ async function setup(prefix: string, env: Record<string, string>) {
 
 const logged = (hb: DockerBridge, msg: string) => hb.lines.filter((l) => l['msg'] === msg)
 
-/** Polls `/health` in the background and keeps every instance status it saw, until stopped. */
-function watchStatuses(hb: DockerBridge) {
-  const seen: { service: string; status: string; message: string }[] = []
-  const controller = new AbortController()
-  const loop = (async () => {
-    while (!controller.signal.aborted) {
-      const doc = await hb.health().catch(() => null)
-      if (doc === null) break // the bridge was stopped (a failed test)
-      for (const s of doc.services)
-        for (const i of s.instances)
-          seen.push({ service: s.name, status: i.status, message: i.message })
-      await new Promise((r) => setTimeout(r, 10))
-    }
-  })()
-  return {
-    seen,
-    stop: async () => {
-      controller.abort()
-      await loop
-    },
-  }
-}
-
 const exited = (s: ServiceDoc | undefined) => s?.instances[0]?.docker?.state === 'exited'
 
 describe.skipIf(!engine.ok)('Docker source: faults made by a socket proxy', () => {
@@ -102,7 +84,7 @@ describe.skipIf(!engine.ok)('Docker source: faults made by a socket proxy', () =
     await run('doomed')
     for (const s of ['steady', 'victim', 'doomed'])
       await hb.waitForService(s, (x) => x?.status === 'healthy', 'running')
-    const statuses = watchStatuses(hb)
+    const polls = pollHealth(hb)
     proxy.cutEventsAfter(2000)
     const reconnects = () => logged(hb, 'docker events stream re-established').length
     const cuts = async (n: number) =>
@@ -118,7 +100,7 @@ describe.skipIf(!engine.ok)('Docker source: faults made by a socket proxy', () =
     await waitFor(async () => (await hb.health()).bridge.sources.docker.state === 'following', {
       what: 'following after the last cut',
     })
-    await statuses.stop()
+    await polls.stop()
 
     const killed = await hb.waitForService('victim', exited, 'exited')
     expect(killed).toMatchObject({ status: 'unhealthy', message: 'exited with code 137' })
@@ -126,8 +108,13 @@ describe.skipIf(!engine.ok)('Docker source: faults made by a socket proxy', () =
     await hb.waitForService('late', (s) => s?.status === 'healthy', 'seen')
     expect(await hb.service('steady')).toMatchObject({ status: 'healthy' })
     // A reconnect is not an outage: not one poll saw anything unknown.
-    expect(statuses.seen.filter((s) => s.status === 'unknown')).toEqual([])
-    expect(statuses.seen.length).toBeGreaterThan(10)
+    const seen = polls.samples.flatMap(({ doc }) =>
+      doc.services.flatMap((s) =>
+        s.instances.map((i) => ({ status: i.status, message: i.message }))
+      )
+    )
+    expect(seen.filter((i) => i.status === 'unknown')).toEqual([])
+    expect(polls.samples.length).toBeGreaterThan(10)
     // Each connection had followed for over a second: the wait before the next one stays at the
     // first step (0.5 s ±50 %), however many cuts there were (a growing one is over 0.75 s
     // by the fourth).
