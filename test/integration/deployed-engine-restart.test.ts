@@ -83,8 +83,6 @@ describe.skipIf(!engine.ok || reason !== null)('dockerd restarted under a deploy
     // The same container, started again by the engine (not recreated by anyone).
     expect(after.id).toBe(before.id)
     expect(after.running).toBe(true)
-    const log = await stack.bridgeLog()
-    expect(log.some((l) => l['msg'] === 'shutting down' && l['signal'] === 'SIGTERM')).toBe(true)
   }, 90_000)
 
   it('with live-restore: the bridge exits at once on the removed socket, is restarted by its policy, and every status is right again', async () => {
@@ -100,8 +98,9 @@ describe.skipIf(!engine.ok || reason !== null)('dockerd restarted under a deploy
     // not count as a policy restart: RestartCount stays as it was).
     expect(after.id).toBe(before.id)
     expect(after.running).toBe(true)
-    // Why it exited: the socket it mounted was removed. It exited while the engine was away,
-    // which DOCKER_GIVE_UP_AFTER (2 min) could not have made it do ...
+    // Why it exited: the socket it mounted was removed. The engine found it exited when it
+    // restored the stack, before it answered again (it records that moment, and exit code 255:
+    // the real code is lost), which DOCKER_GIVE_UP_AFTER (2 min) could not have made happen ...
     expect(after.finishedAt).toBeGreaterThanOrEqual(figures.stoppedAt)
     expect(after.finishedAt).toBeLessThanOrEqual(figures.backAt)
     // ... and where its last words reached the log (they are written while no engine reads
