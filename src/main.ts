@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       onGiveUp: (reason) => {
         logger.error(
           { reason },
-          'docker engine unreachable for too long; exiting so the restart policy re-mounts the socket'
+          'giving up on the docker engine; exiting so the restart policy re-mounts the socket'
         )
         void shutdown(70)
       },

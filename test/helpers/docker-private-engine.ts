@@ -46,6 +46,12 @@ export interface PrivateEngine {
   start(): Promise<void>
   /** Loads an image of the shared engine into this one (`docker save | docker load`). */
   load(image: string): Promise<void>
+  /**
+   * Rewrites daemon.json and tells the running dockerd to reload it (SIGHUP), as an operator
+   * would; only reloadable keys (e.g. `live-restore`) change at once, the rest at the next start.
+   * Resolves once the signal is sent: wait for its effect (e.g. `docker info`) yourself.
+   */
+  reconfigure(config: Record<string, unknown>): void
   /** Stops it for good and removes its directories. */
   destroy(): Promise<void>
 }
@@ -70,6 +76,8 @@ export async function privateEngineUnavailable(): Promise<string | null> {
 export interface PrivateEngineOptions {
   /** An `ip netns` namespace to run in, with iptables (see the top); default: an anonymous one. */
   netns?: string
+  /** daemon.json of this engine, e.g. `{ "live-restore": true }`; default: `{}`. */
+  daemonConfig?: Record<string, unknown>
 }
 
 /**
@@ -86,7 +94,10 @@ export async function startPrivateEngine(
   const logFile = join(dir, 'dockerd.log')
   // Not /etc/docker/daemon.json: the shared engine's settings (hosts, bridge) are not ours.
   const configFile = join(dir, 'daemon.json')
-  writeFileSync(configFile, '{}\n')
+  const writeConfig = (config: Record<string, unknown>) => {
+    writeFileSync(configFile, `${JSON.stringify(config)}\n`)
+  }
+  writeConfig(opts.daemonConfig ?? {})
   // Both exec dockerd: the child's pid is dockerd's, so SIGTERM reaches the daemon.
   const enter =
     opts.netns === undefined
@@ -164,6 +175,11 @@ export async function startPrivateEngine(
     stop,
     start,
     load: (image) => loadImage(socket, image),
+    reconfigure: (config) => {
+      writeConfig(config)
+      if (!child || child.exitCode !== null) return
+      child.kill('SIGHUP')
+    },
     destroy: async () => {
       // Remove its containers first, so shutdown does not wait for their stop timeouts.
       const ids = (await docker(['ps', '-aq'], { socket }).catch(() => ''))
