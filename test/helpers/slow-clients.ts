@@ -90,24 +90,13 @@ export async function readingStream(
   }
 }
 
-const hexPort = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`
-
 /**
- * Whether process `pid` still has a file descriptor for the server end of the connection from
- * `clientPort` to `serverPort`. A socket the process closed is gone from its fds at once, even
- * while the kernel still tries to deliver what was queued (an orphan, inode 0).
+ * The client ports of the connections to `serverPort` whose server end process `pid` still has
+ * a file descriptor for. A socket the process closed leaves its fds at once, even while the
+ * kernel still tries to deliver what was queued (an orphan, inode 0).
  */
-export function holdsConnection(pid: number, serverPort: number, clientPort: number): boolean {
-  const inodes = new Set(
-    readFileSync('/proc/net/tcp', 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((row) => row.trim().split(/\s+/))
-      .filter((f) => f[1]?.endsWith(hexPort(serverPort)) && f[2]?.endsWith(hexPort(clientPort)))
-      .map((f) => f[9])
-      .filter((inode) => inode !== undefined && inode !== '0')
-  )
-  if (inodes.size === 0) return false
+export function heldClientPorts(pid: number, serverPort: number): Set<number> {
+  const sockets = new Set<string>()
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     let target: string
     try {
@@ -116,9 +105,22 @@ export function holdsConnection(pid: number, serverPort: number, clientPort: num
       continue // closed while we looked
     }
     const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1]
-    if (inode && inodes.has(inode)) return true
+    if (inode) sockets.add(inode)
   }
-  return false
+  const held = new Set<number>()
+  for (const row of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    // sl, local address:port, remote address:port, ..., inode (the 10th field); ports in hex.
+    const f = row.trim().split(/\s+/)
+    const local = Number.parseInt(f[1]?.split(':')[1] ?? '', 16)
+    const remote = Number.parseInt(f[2]?.split(':')[1] ?? '', 16)
+    if (local === serverPort && f[9] !== undefined && sockets.has(f[9])) held.add(remote)
+  }
+  return held
+}
+
+/** Whether process `pid` still holds the server end of the connection from `clientPort`. */
+export function holdsConnection(pid: number, serverPort: number, clientPort: number): boolean {
+  return heldClientPorts(pid, serverPort).has(clientPort)
 }
 
 /** The process's resident memory, MiB, as the kernel counts it. */

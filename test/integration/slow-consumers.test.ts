@@ -17,6 +17,7 @@ import {
 } from '../helpers/bridge-process.js'
 import { freePort } from '../helpers/compose.js'
 import {
+  heldClientPorts,
   holdsConnection,
   neverReadingClient,
   readingStream,
@@ -190,7 +191,10 @@ describe('100 stream clients that stop reading at once', () => {
       })
       expect(drops(bridge)).toBe(100)
       await waitFor(
-        () => stalled.every((c) => !holdsConnection(bridge.pid, bridge.port, c.localPort)),
+        () => {
+          const held = heldClientPorts(bridge.pid, bridge.port)
+          return stalled.every((c) => !held.has(c.localPort))
+        },
         { what: 'the bridge to close all 100 dropped connections' }
       )
       // The documented bound: SSE_MAX_QUEUED_BYTES per stream (4 MiB each, 400 MiB for 100),
@@ -237,7 +241,10 @@ describe('a poller that never reads its answers', () => {
         expect(res.status).toBe(200)
       }
       await waitFor(
-        () => pollers.every((p) => !holdsConnection(bridge.pid, bridge.port, p.localPort ?? -1)),
+        () => {
+          const held = heldClientPorts(bridge.pid, bridge.port)
+          return pollers.every((p) => !held.has(p.localPort ?? -1))
+        },
         { what: 'the bridge to close the pollers' }
       )
       peak = Math.max(peak, rssMiB(bridge.pid))
