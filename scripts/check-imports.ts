@@ -33,7 +33,19 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   page: ['model', 'wire', 'client', 'store', 'render', 'http'],
   healthcheck: ['config'],
   app: ['config', 'http', 'metrics', 'page', 'store', 'stream', 'logger', 'clock', 'version'],
-  bridge: ['app', 'config', 'metrics', 'sources', 'store', 'stream', 'logger', 'clock', 'version'],
+  // http: the Node server's own guards (http/pipelining.ts), below the app's routes.
+  bridge: [
+    'app',
+    'config',
+    'http',
+    'metrics',
+    'sources',
+    'store',
+    'stream',
+    'logger',
+    'clock',
+    'version',
+  ],
   main: ['bridge', 'config', 'logger'],
 }
 

@@ -2,12 +2,13 @@
  * Wires one running bridge: store, sources, HTTP app and server. `main.ts` owns the process
  * (config errors, signals, exit codes); integration tests start bridges through this too.
  */
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 import { serve } from '@hono/node-server'
 
 import { createApp } from './app.js'
+import { limitPipelining } from './http/pipelining.js'
 import { StreamHub } from './stream/hub.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config/config.js'
@@ -66,8 +67,12 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const streams = new StreamHub({ source: store, logger, maxStreams: config.maxStreams })
   const app = createApp({ store, config, logger, metrics, clock, streams })
   // Slow clients cannot pin connections: explicit timeouts (HEADERS_TIMEOUT, REQUEST_TIMEOUT,
-  // KEEP_ALIVE_TIMEOUT), rather than whatever this Node line defaults to.
+  // KEEP_ALIVE_TIMEOUT), rather than whatever this Node line defaults to. Clients that stop
+  // reading cannot pin memory: a bound on pipelined requests, and SEND_TIMEOUT (Node's socket
+  // timeout: no byte in or out for that long, which a reading stream never is, given its
+  // keep-alives). Event streams have their own queue bound (src/stream/hub.ts).
   const timeouts = config.serverTimeouts
+  const httpLog = logger.child({ module: 'http' })
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve(
       {
@@ -79,11 +84,15 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
           requestTimeout: timeouts.requestTimeoutMs,
           connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
         },
+        createServer: ((options: object, listener: Parameters<typeof limitPipelining>[0]) =>
+          createServer(options, limitPipelining(listener, httpLog))) as typeof createServer,
       },
       () => {
         resolve(s)
       }
     ) as Server
+    // Before listen() accepts anything: applies to every connection.
+    s.timeout = timeouts.sendTimeoutMs
     s.once('error', reject)
   })
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs

@@ -68,6 +68,8 @@ export interface ServerTimeouts {
   requestTimeoutMs: number
   /** An idle keep-alive connection is closed after this. */
   keepAliveTimeoutMs: number
+  /** A connection on which nothing moves (the client takes none of its answer) is closed after this. */
+  sendTimeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -181,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
       headersTimeoutMs: e.HEADERS_TIMEOUT,
       requestTimeoutMs: e.REQUEST_TIMEOUT,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT,
+      sendTimeoutMs: e.SEND_TIMEOUT,
     },
     corsOrigins: e.CORS_ORIGINS,
     limits: {

@@ -303,6 +303,14 @@ export const VARIABLES = {
     example: '5s',
     doc: 'an idle keep-alive connection is closed after this',
   }),
+  // More than the event stream's 5 s keep-alive: a stream client that reads is never idle this long.
+  SEND_TIMEOUT: v({
+    section: 'limits',
+    schema: durationSchema({ min: 6000 }).default(30_000),
+    shown: '`30s`',
+    example: '30s',
+    doc: 'a connection on which nothing moves this long (a client that stopped reading its answers or its stream) is closed; at least `6s` (streams send keep-alives)',
+  }),
 }
 
 export type VariableName = keyof typeof VARIABLES

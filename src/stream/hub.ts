@@ -20,7 +20,8 @@ export const SSE_KEEPALIVE_MS = 5_000
 /** Sent as `retry:`: how long an EventSource waits before it reconnects. */
 export const SSE_RETRY_MS = 3_000
 /**
- * A client that stops reading is cut off once this much is queued for it. Nothing is lost: it
+ * A client that stops reading is cut off once this much is queued for it (beyond what the
+ * kernel and Node's socket buffer already hold), and its connection closed. Nothing is lost: it
  * reconnects and catches up from its `Last-Event-ID`.
  */
 export const SSE_MAX_QUEUED_BYTES = 4 * 1024 * 1024
@@ -56,10 +57,17 @@ export interface OpenOptions {
   full?: boolean
   /** The request's signal: the stream ends when the client goes away. */
   signal?: AbortSignal | undefined
+  /**
+   * Closes the connection at once, for a client dropped because it stopped reading: ending its
+   * stream would wait for it to read what is queued, keeping the bytes for as long as it holds
+   * the connection open.
+   */
+  cut?: (() => void) | undefined
 }
 
 interface OpenStream {
   readonly controller: ReadableStreamDefaultController<Uint8Array>
+  readonly cut: (() => void) | undefined
   readonly full: boolean
   readonly keepAliveMs: number
   /** The ETag of the last document this client has (sent or resumed). */
@@ -134,6 +142,7 @@ export class StreamHub {
           const current = this.opts.source.current()
           stream = {
             controller,
+            cut: options.cut,
             full: options.full ?? false,
             keepAliveMs: Math.min(options.keepAliveMs ?? this.keepAliveMs, this.keepAliveMs),
             lastEtag: current.etag,
@@ -253,6 +262,7 @@ export class StreamHub {
     if (queued > 0 && queued + bytes.byteLength > this.maxQueuedBytes) {
       this.log.warn({ queuedBytes: queued }, 'stream dropped: the client is not reading')
       s.close('client not reading')
+      s.cut?.()
       return
     }
     try {

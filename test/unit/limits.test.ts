@@ -33,6 +33,7 @@ describe('limit configuration', () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
+      sendTimeoutMs: 30_000,
     })
     expect(c.checkSenderAddress).toBe(false)
   })
@@ -46,6 +47,7 @@ describe('limit configuration', () => {
       HEADERS_TIMEOUT: '2s',
       REQUEST_TIMEOUT: '1m',
       KEEP_ALIVE_TIMEOUT: '500ms',
+      SEND_TIMEOUT: '10s',
       CHECK_SENDER_ADDRESS: 'TRUE',
     })
     expect(c.limits).toEqual({
@@ -58,6 +60,7 @@ describe('limit configuration', () => {
       headersTimeoutMs: 2000,
       requestTimeoutMs: 60_000,
       keepAliveTimeoutMs: 500,
+      sendTimeoutMs: 10_000,
     })
     expect(c.checkSenderAddress).toBe(true)
     for (const off of ['false', '0', 'no', 'off', 'Off']) {
@@ -79,6 +82,7 @@ describe('limit configuration', () => {
     [{ MAX_DETAILS_BYTES: '-1' }, /MAX_DETAILS_BYTES="-1"/],
     [{ HEADERS_TIMEOUT: '0' }, /HEADERS_TIMEOUT="0": must be at least 1s/],
     [{ KEEP_ALIVE_TIMEOUT: 'forever' }, /KEEP_ALIVE_TIMEOUT="forever": expected a duration/],
+    [{ SEND_TIMEOUT: '5s' }, /SEND_TIMEOUT="5s": must be at least 6s/],
     [
       { HEADERS_TIMEOUT: '1m', REQUEST_TIMEOUT: '30s' },
       /HEADERS_TIMEOUT=1m: must not be longer than REQUEST_TIMEOUT \(30s\)/,

@@ -3,6 +3,7 @@
  * `src/stream/hub.ts` keeps the connections). First the whole document (`event: health`), then
  * one `event: delta` per change, or with `?full=1` the whole document every time.
  */
+import type { HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
 import { z } from 'zod'
 
@@ -41,11 +42,15 @@ export function streamRoutes(deps: { hub: StreamHub }): Hono {
     }
     // Hono answers HEAD with the GET handler and drops the body unread: open nothing for it.
     if (c.req.method === 'HEAD') return c.body(null, 200, headers)
+    // The Node response, to close the connection of a client that stopped reading (none in
+    // app.request() tests).
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing
     const body = hub.open({
       lastEventId: c.req.header('last-event-id'),
       keepAliveMs: q.keepAlive,
       full: q.full === '1' || q.full === 'true',
       signal: c.req.raw.signal,
+      cut: outgoing ? () => outgoing.destroy() : undefined,
     })
     if (!body) {
       const why =
