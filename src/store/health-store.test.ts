@@ -125,6 +125,32 @@ describe('HealthStore', () => {
     store.close()
   })
 
+  it('tells pollers and the stream when a container restarts though its status and message stay', async () => {
+    // Found by the soak: a forgiven restart (or one more restart of a crash-looping container)
+    // changes what the status page draws ("container exited", "1 recent restarts") but not the
+    // status or message; the ETag must still move, or pollers get 304 and streams no delta.
+    const { store } = storeWith()
+    const changes: { services: readonly { name: string }[] }[] = []
+    store.subscribe((c) => changes.push(c))
+    store.setDockerStatus(following())
+    const web = container('web', { id: 'f'.repeat(64), startedAt: T0 - s(300) })
+    store.upsertContainer(web)
+    await vi.advanceTimersByTimeAsync(0)
+    const before = store.current()
+    expect(before.doc.services[0]).toMatchObject({ status: 'healthy', message: 'running' })
+    changes.length = 0
+
+    store.upsertContainer({ ...web, restartCount: 1, restarts: [T0], startedAt: T0 })
+    await vi.advanceTimersByTimeAsync(0)
+    const after = store.current()
+    const inst = after.doc.services[0]?.instances[0]
+    expect(after.doc.services[0]).toMatchObject({ status: 'healthy', message: 'running' })
+    expect(inst?.docker).toMatchObject({ restartCount: 1, recentRestarts: 1 })
+    expect(after.etag).not.toBe(before.etag)
+    expect(changes.map((c) => c.services.map((x) => x.name))).toEqual([['web']])
+    store.close()
+  })
+
   it('refuses new instances beyond MAX_INSTANCES while existing ones keep reporting', () => {
     const { store } = storeWith({ maxInstances: 2 })
     expect(store.recordHeartbeat(hb('a', { instance: '1' })).ok).toBe(true)
