@@ -104,7 +104,7 @@ async function soak(
     () => tally.total(),
     (s) => {
       log(
-        `t=${s.t.toFixed(0)}s rss=${s.rssMiB.toFixed(1)} MiB loop p99=${s.loopP99Ms.toFixed(1)} ms cpu=${s.cpuPct.toFixed(0)}% load=${s.load1.toFixed(2)} requests=${s.requests}`
+        `t=${s.t.toFixed(0)}s rss=${s.rssMiB.toFixed(1)} heap=${s.heapUsedMiB.toFixed(0)} ext=${s.externalMiB.toFixed(0)} MiB loop p99=${s.loopP99Ms.toFixed(1)} ms cpu=${s.cpuPct.toFixed(0)}% load=${s.load1.toFixed(2)} requests=${s.requests}`
       )
     }
   )

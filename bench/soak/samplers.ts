@@ -18,6 +18,8 @@ export interface Sample {
   loopP99Ms: number
   loopMaxMs: number
   heapUsedMiB: number
+  /** Memory outside the JS heap that V8 tracks (Buffers, ArrayBuffers), MiB. */
+  externalMiB: number
   load1: number
   requests: number
 }
@@ -86,6 +88,7 @@ export class Sampler {
       loopP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
       loopMaxMs: metric(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
       heapUsedMiB: metric(text, 'nodejs_heap_size_used_bytes') / 1024 / 1024,
+      externalMiB: metric(text, 'nodejs_external_memory_bytes') / 1024 / 1024,
       load1: loadavg()[0] ?? Number.NaN,
       requests: this.requests(),
     }

@@ -1,3 +1,6 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { T0, container, following, modelConfig, s } from '../../test/helpers/builders.js'
@@ -93,6 +96,35 @@ describe('HealthStore', () => {
     expect(after.doc.services[0]?.instances[0]?.heartbeat?.details).toEqual({ queueDepth: 3 })
     expect(after.etag).toBe(first.etag)
     expect(after.body).not.toBe(first.body)
+    store.close()
+  })
+
+  it('lets an old document go once bookkeeping refreshes replaced it (no chain of documents)', async () => {
+    // Found by the soak: each refresh that kept the ETag held the previous document (and its
+    // serialized body) to reuse its tag, so memory grew by a document per second for good.
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const { store } = storeWith()
+    store.recordHeartbeat(hb('reducer'))
+    // No strong reference to the first document may stay in this function's scope.
+    const { etag, old } = ((first) => {
+      expect(first.body.byteLength).toBeGreaterThan(0)
+      return { etag: first.etag, old: new WeakRef(first) }
+    })(store.current())
+    for (let i = 0; i < 3; i++) {
+      await vi.advanceTimersByTimeAsync(s(2))
+      store.recordHeartbeat(hb('reducer', { details: { seq: i } }))
+      await vi.advanceTimersByTimeAsync(1000)
+    }
+    const now = store.current()
+    expect(now.etag).toBe(etag)
+    expect(now.doc.services[0]?.instances[0]?.heartbeat?.details).toEqual({ seq: 2 })
+    vi.useRealTimers()
+    // A WeakRef is cleared after the job that created it ends: collect from a later task.
+    await new Promise((r) => setTimeout(r, 10))
+    gc()
+    await new Promise((r) => setTimeout(r, 10))
+    expect(old.deref()).toBeUndefined()
     store.close()
   })
 
