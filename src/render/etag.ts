@@ -1,6 +1,7 @@
 /**
- * Weak ETags over what a status display draws: statuses, messages, kinds, impact, flapping and
- * the set of services and instances; not `lastSeenAt`, `details` or `checkedAt`. A poller gets
+ * Weak ETags over what a status display draws: statuses, messages, kinds, impact, flapping, the
+ * set of services and instances and what is known of each (container state, restarts, ...); not
+ * heartbeat bookkeeping (`lastSeenAt`, `details`, clock skew) or `checkedAt`. A poller gets
  * `304` until something it would draw is different. The document's tag is a hash of the
  * services' own hashes, so a change costs the hash of one service, not of the whole document.
  */
@@ -19,15 +20,32 @@ function tagOf(h: Hash): string {
   return `W/"${h.digest('base64url').slice(0, TAG_CHARS)}"`
 }
 
+/**
+ * Everything of an instance but heartbeat bookkeeping (`lastSeenAt`, `details`, clock skew):
+ * a container's state, health, exit and restarts are drawn (the status page lists them) and may
+ * change while status and message stay, e.g. one more restart of a crash-looping container.
+ */
 function hashInstance(h: Hash, i: InstanceView): void {
-  h.update(`${i.id}\u0002${i.host}\u0002${i.status}\u0002${i.message}\u0000`)
+  h.update(`${i.id}\u0002${i.host}\u0002${i.status}\u0002${i.message}\u0002`)
+  const d = i.docker
+  if (d !== null)
+    h.update(
+      `${d.containerId}\u0003${d.name}\u0003${d.state}\u0003${d.health}\u0003${d.failingStreak}\u0003${String(d.exitCode)}\u0003${String(d.oomKilled)}\u0003${d.restartCount}\u0003${d.recentRestarts}\u0003${String(d.startedAt)}\u0003${String(d.finishedAt)}\u0003${String(d.lastProbeOutput)}`
+    )
+  h.update('\u0002')
+  const b = i.heartbeat
+  if (b !== null)
+    h.update(
+      `${String(b.expected)}\u0003${b.timeoutSeconds}\u0003${String(b.reported)}\u0003${String(b.error)}`
+    )
+  h.update('\u0000')
 }
 
 /** The hash of what is drawn for one service (its part of the document's ETag). */
 export function serviceDrawHash(s: ServiceView): string {
   const h = createHash('sha1')
   h.update(
-    `${s.name}\u0001${s.status}\u0001${s.kind}\u0001${String(s.critical)}\u0001${s.message}\u0001${String(s.flapping)}\u0001${s.since}\u0001${s.impactedBy.join(',')}\u0001${s.job?.state ?? ''}\u0000`
+    `${s.name}\u0001${s.status}\u0001${s.kind}\u0001${String(s.critical)}\u0001${s.message}\u0001${String(s.flapping)}\u0001${s.since}\u0001${s.impactedBy.join(',')}\u0001${s.dependsOn.join(',')}\u0001${s.job?.state ?? ''}\u0001${String(s.job?.exitCode)}\u0000`
   )
   for (const i of s.instances) hashInstance(h, i)
   return h.digest('base64url')

@@ -1,3 +1,6 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { T0, container, following, modelConfig, s } from '../../test/helpers/builders.js'
@@ -96,6 +99,35 @@ describe('HealthStore', () => {
     store.close()
   })
 
+  it('lets an old document go once bookkeeping refreshes replaced it (no chain of documents)', async () => {
+    // Found by the soak: each refresh that kept the ETag held the previous document (and its
+    // serialized body) to reuse its tag, so memory grew by a document per second for good.
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const { store } = storeWith()
+    store.recordHeartbeat(hb('reducer'))
+    // No strong reference to the first document may stay in this function's scope.
+    const { etag, old } = ((first) => {
+      expect(first.body.byteLength).toBeGreaterThan(0)
+      return { etag: first.etag, old: new WeakRef(first) }
+    })(store.current())
+    for (let i = 0; i < 3; i++) {
+      await vi.advanceTimersByTimeAsync(s(2))
+      store.recordHeartbeat(hb('reducer', { details: { seq: i } }))
+      await vi.advanceTimersByTimeAsync(1000)
+    }
+    const now = store.current()
+    expect(now.etag).toBe(etag)
+    expect(now.doc.services[0]?.instances[0]?.heartbeat?.details).toEqual({ seq: 2 })
+    vi.useRealTimers()
+    // A WeakRef is cleared after the job that created it ends: collect from a later task.
+    await new Promise((r) => setTimeout(r, 10))
+    gc()
+    await new Promise((r) => setTimeout(r, 10))
+    expect(old.deref()).toBeUndefined()
+    store.close()
+  })
+
   it('does not re-render on every heartbeat of a flood', async () => {
     const { store } = storeWith()
     store.recordHeartbeat(hb('reducer'))
@@ -122,6 +154,32 @@ describe('HealthStore', () => {
     expect(after.doc.services[0]).toMatchObject({ status: 'unhealthy', message: 'db down' })
     expect(after.etag).not.toBe(before.etag)
     expect(after.httpStatus).toBe(503)
+    store.close()
+  })
+
+  it('tells pollers and the stream when a container restarts though its status and message stay', async () => {
+    // Found by the soak: a forgiven restart (or one more restart of a crash-looping container)
+    // changes what the status page draws ("container exited", "1 recent restarts") but not the
+    // status or message; the ETag must still move, or pollers get 304 and streams no delta.
+    const { store } = storeWith()
+    const changes: { services: readonly { name: string }[] }[] = []
+    store.subscribe((c) => changes.push(c))
+    store.setDockerStatus(following())
+    const web = container('web', { id: 'f'.repeat(64), startedAt: T0 - s(300) })
+    store.upsertContainer(web)
+    await vi.advanceTimersByTimeAsync(0)
+    const before = store.current()
+    expect(before.doc.services[0]).toMatchObject({ status: 'healthy', message: 'running' })
+    changes.length = 0
+
+    store.upsertContainer({ ...web, restartCount: 1, restarts: [T0], startedAt: T0 })
+    await vi.advanceTimersByTimeAsync(0)
+    const after = store.current()
+    const inst = after.doc.services[0]?.instances[0]
+    expect(after.doc.services[0]).toMatchObject({ status: 'healthy', message: 'running' })
+    expect(inst?.docker).toMatchObject({ restartCount: 1, recentRestarts: 1 })
+    expect(after.etag).not.toBe(before.etag)
+    expect(changes.map((c) => c.services.map((x) => x.name))).toEqual([['web']])
     store.close()
   })
 

@@ -147,6 +147,11 @@ export class HealthStore {
   private rendered: Rendered | null = null
   /** The overall status and sources' states of the last document: with draw hashes, its tag. */
   private drawnKey = ''
+  /**
+   * The last document's tag, reused while nothing drawn changes. Kept apart from `rendered` so a
+   * new document never holds the previous one (and, through it, every one before).
+   */
+  private etagOf: (() => string) | null = null
 
   constructor(private readonly deps: HealthStoreDeps) {
     this.startedAt = deps.clock.now()
@@ -547,16 +552,17 @@ export class HealthStore {
     const views = order.map((e) => e.view)
     const drawn = { status, sources: drawnSources(bridge) }
     const drawnKey = `${drawn.status}\u0000${drawn.sources}`
-    const previous = this.rendered
+    const previousEtag = this.etagOf
     // What a display draws is the same: the same tag, and no hashing of the whole document.
     const same =
-      previous !== null &&
+      previousEtag !== null &&
       drawChanged.length === 0 &&
       removed.length === 0 &&
       drawnKey === this.drawnKey
     this.drawnKey = drawnKey
     const hashes = same ? [] : order.map((e) => e.drawHash)
-    const etag = same ? () => previous.etag : lazily(() => documentEtag(drawn, hashes))
+    const etag = same ? previousEtag : lazily(() => documentEtag(drawn, hashes))
+    this.etagOf = etag
     const doc = lazily((): HealthDocument => ({ status, checkedAt, bridge, services: views }))
     const body = lazily(() => assembleDocument(header(), fragments))
     const rendered: Rendered = {
