@@ -74,7 +74,8 @@ describe('what an event says of its container', () => {
       dependsOn: [],
       ignored: false,
     }
-    expect(judgeContainer(failing!, settings, modelConfig(), T0 + 5000).message).toBe(
+    if (failing === null) throw new Error('the event said nothing')
+    expect(judgeContainer(failing, settings, modelConfig(), T0 + 5000).message).toBe(
       'healthcheck failing'
     )
   })
