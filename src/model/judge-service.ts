@@ -5,6 +5,7 @@
  */
 import { clockTime } from './format.js'
 import { jobStateOf, judgeContainer, recentRestarts } from './judge-container.js'
+import { containerOf, hostnameCounts, remoteOf } from './heartbeat-match.js'
 import { forgetAt, judgeHeartbeat, judgeMissingHeartbeat } from './judge-heartbeat.js'
 import type { JobJudgement } from './job.js'
 import type { JudgedInstance, JudgedService } from './judged.js'
@@ -45,23 +46,6 @@ export interface ServiceJudgement {
   heartbeatTimeoutMs: number
 }
 
-/** The shortest container id prefix a heartbeat's `instance` may use to name its container. */
-export const MIN_ID_PREFIX = 12
-
-/** The matching rule: id (or a 12+ character prefix), name, or a hostname unique in the service. */
-export function matches(
-  instance: string,
-  c: ContainerObservation,
-  hostnameUnique: boolean
-): boolean {
-  return (
-    instance === c.id ||
-    (instance.length >= MIN_ID_PREFIX && c.id.startsWith(instance)) ||
-    instance === c.name ||
-    (hostnameUnique && instance === c.hostname)
-  )
-}
-
 /**
  * The service's settings: the config file, then what this host sees (labels, depends_on), then
  * what peers report (on a hub). A job on any host makes it a job; it is critical unless every
@@ -96,27 +80,6 @@ export function serviceSettings(
     critical: file?.critical ?? (localEvidence ? local.critical : remotes.some((r) => r.critical)),
     dependsOn: [...dependsOn].sort(),
   }
-}
-
-/** The container a heartbeat speaks for, if any. */
-function containerOf(
-  hb: HeartbeatObservation,
-  containers: readonly ContainerObservation[],
-  hostnames: ReadonlyMap<string, number>
-): ContainerObservation | undefined {
-  const found = containers.find((c) =>
-    matches(hb.instance, c, c.hostname !== null && hostnames.get(c.hostname) === 1)
-  )
-  if (found) return found
-  // A sender that does not name its instance speaks for the service's only container.
-  return hb.instance === 'default' && containers.length === 1 ? containers[0] : undefined
-}
-
-function hostnameCounts(containers: readonly ContainerObservation[]): Map<string, number> {
-  const counts = new Map<string, number>()
-  for (const c of containers)
-    if (c.hostname) counts.set(c.hostname, (counts.get(c.hostname) ?? 0) + 1)
-  return counts
 }
 
 /** The instance's verdict is the worst of its parts; on a tie, the first part speaks. */
@@ -223,36 +186,6 @@ function judgeHeartbeatInstance(
     startedOrSeenAt: hb.receivedAt,
     job: j.settings.kind === 'job' ? { state: jobStateOfReport(hb), exitCode: null } : null,
   }
-}
-
-/**
- * A heartbeat sent to the hub for an instance a peer reports: its container's id (or a 12+
- * character prefix), or its name where no other host has a container of that name (replicas
- * share names across hosts: `clp-package-x-query-worker-1` on every worker).
- */
-function remoteOf(
-  hb: HeartbeatObservation,
-  remotes: readonly RemoteService[]
-): RemoteInstance | undefined {
-  let byName: RemoteInstance | undefined
-  let names = 0
-  for (const r of remotes) {
-    for (const i of r.instances) {
-      const id = i.containerId
-      if (id === null) continue
-      if (
-        hb.instance === id ||
-        (hb.instance.length >= MIN_ID_PREFIX && id.startsWith(hb.instance))
-      ) {
-        return i
-      }
-      if (hb.instance === i.containerName) {
-        byName = i
-        names++
-      }
-    }
-  }
-  return names === 1 ? byName : undefined
 }
 
 function judgeRemoteInstance(
