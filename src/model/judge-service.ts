@@ -9,26 +9,13 @@ import { containerOf, hostnameCounts, remoteOf } from './heartbeat-match.js'
 import { forgetAt, judgeHeartbeat, judgeMissingHeartbeat } from './judge-heartbeat.js'
 import type { JobJudgement } from './job.js'
 import type { JudgedInstance, JudgedService } from './judged.js'
-import type {
-  ContainerObservation,
-  DockerSourceStatus,
-  HeartbeatObservation,
-} from './observations.js'
+import type { ContainerObservation, HeartbeatObservation } from './observations.js'
 import type { RemoteInstance, RemoteService } from './remote.js'
-import { resolveServiceSettings, type ModelConfig, type ServiceSettings } from './settings.js'
+import type { ServiceContext } from './service-context.js'
+import { serviceSettings } from './service-settings.js'
+import type { ModelConfig, ServiceSettings } from './settings.js'
 import { rank, worstOf, type Status } from './status.js'
 import { earliest, verdict, type Verdict } from './verdict.js'
-
-/** What one service's judgement needs to know about the rest of the stack. */
-export interface ServiceContext {
-  config: ModelConfig
-  docker: DockerSourceStatus
-  /** The verdict every Docker-judged part gets while the engine is stale; null while fresh. */
-  stale: Verdict | null
-  /** Services another one awaits with `service_completed_successfully`: jobs. */
-  awaitedAsJobs: ReadonlySet<string>
-  bridgeStartedAt: number
-}
 
 export interface ServiceJudgement {
   /**
@@ -44,42 +31,6 @@ export interface ServiceJudgement {
   /** Every name an instance answers to in `?instance=` (container id, hostname, ...) -> its id. */
   aliases: ReadonlyMap<string, string>
   heartbeatTimeoutMs: number
-}
-
-/**
- * The service's settings: the config file, then what this host sees (labels, depends_on), then
- * what peers report (on a hub). A job on any host makes it a job; it is critical unless every
- * host that knows it says otherwise; its dependencies are the union of every host's.
- */
-export function serviceSettings(
-  name: string,
-  containers: readonly ContainerObservation[],
-  ctx: ServiceContext,
-  remotes: readonly RemoteService[] = []
-): ServiceSettings {
-  const dockerEnabled = ctx.docker.state !== 'disabled'
-  const local = resolveServiceSettings(
-    name,
-    containers,
-    ctx.awaitedAsJobs,
-    ctx.config,
-    dockerEnabled
-  )
-  if (remotes.length === 0) return local
-  const file = ctx.config.services[name]
-  const localEvidence = containers.length > 0
-  const dependsOn = new Set(local.dependsOn)
-  if (file?.dependsOn === undefined)
-    for (const r of remotes) for (const d of r.dependsOn) dependsOn.add(d)
-  dependsOn.delete(name)
-  return {
-    ...local,
-    kind:
-      file?.role ??
-      (local.kind === 'job' || remotes.some((r) => r.kind === 'job') ? 'job' : 'service'),
-    critical: file?.critical ?? (localEvidence ? local.critical : remotes.some((r) => r.critical)),
-    dependsOn: [...dependsOn].sort(),
-  }
 }
 
 /** The instance's verdict is the worst of its parts; on a tie, the first part speaks. */
