@@ -5,7 +5,7 @@
  * tests compare it with, and what the model's table-driven tests drive.
  */
 import { dockerStaleness } from './judge-container.js'
-import { judgeService, type ServiceContext } from './judge-service.js'
+import { judgeService } from './judge-service.js'
 import { impactOf, overallStatus } from './judge-stack.js'
 import type { JudgedService } from './judged.js'
 import type {
@@ -14,6 +14,7 @@ import type {
   HeartbeatObservation,
 } from './observations.js'
 import type { RemoteService } from './remote.js'
+import type { ServiceContext } from './service-context.js'
 import { servicesAwaitedAsJobs, type ModelConfig } from './settings.js'
 import type { Status } from './status.js'
 import { earliest } from './verdict.js'

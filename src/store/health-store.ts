@@ -13,12 +13,8 @@ import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
 import { dockerStaleness } from '../model/judge-container.js'
 import { judgeHeartbeat } from '../model/judge-heartbeat.js'
-import {
-  judgeReport,
-  judgeService,
-  serviceSettings,
-  type ServiceContext,
-} from '../model/judge-service.js'
+import { judgeReport } from '../model/judge-report.js'
+import { judgeService } from '../model/judge-service.js'
 import { impactOf, overallStatus } from '../model/judge-stack.js'
 import {
   DOCKER_DISABLED,
@@ -28,6 +24,8 @@ import {
   type PeerStatus,
   type ReportedStatus,
 } from '../model/observations.js'
+import type { ServiceContext } from '../model/service-context.js'
+import { serviceSettings } from '../model/service-settings.js'
 import type { ModelConfig } from '../model/settings.js'
 import { httpStatusOf, type Status } from '../model/status.js'
 import { earliest } from '../model/verdict.js'

@@ -4,7 +4,7 @@
  * those and no others. Two stack-wide facts are kept incrementally here too: which services are
  * awaited as jobs (`service_completed_successfully`), and a container id -> service index.
  */
-import { matches } from '../model/judge-service.js'
+import { matches } from '../model/heartbeat-match.js'
 import type { ContainerObservation, HeartbeatObservation } from '../model/observations.js'
 
 export interface ServiceObservations {

@@ -12,7 +12,7 @@ import { T0 } from '../helpers/builders.js'
 import { drawnOnly } from '../helpers/drawn.js'
 import { FromScratch } from '../helpers/from-scratch.js'
 import { memoryLogger } from '../helpers/log-sink.js'
-import { matches } from '../../src/model/judge-service.js'
+import { matches } from '../../src/model/heartbeat-match.js'
 import type {
   ContainerObservation,
   ContainerState,
