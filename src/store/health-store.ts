@@ -27,11 +27,10 @@ import {
 import type { ServiceContext } from '../model/service-context.js'
 import { serviceSettings } from '../model/service-settings.js'
 import type { ModelConfig } from '../model/settings.js'
-import { httpStatusOf, type Status } from '../model/status.js'
+import type { Status } from '../model/status.js'
 import { earliest } from '../model/verdict.js'
-import { assembleDelta, assembleDocument, encodeHeader, type Bytes } from '../render/document.js'
-import { documentEtag } from '../render/etag.js'
-import { dockerSourceView, drawnSources, peerSourceView } from '../render/views.js'
+import type { Bytes } from '../render/document.js'
+import { dockerSourceView, peerSourceView } from '../render/views.js'
 import type {
   BridgeView,
   HealthDelta,
@@ -47,6 +46,7 @@ import { DEFAULT_HISTORY, History, type HistoryOptions } from './history.js'
 import { ObservationIndex } from './observations.js'
 import { PeerCopies } from './peers.js'
 import { FlushScheduler } from './scheduler.js'
+import { DocumentPublisher, type Change, type Rendered } from './published.js'
 import { ServiceEntries } from './service-entries.js'
 import { recordTransitions } from './transitions.js'
 
@@ -72,23 +72,6 @@ export interface HealthStoreDeps {
   history?: HistoryOptions
 }
 
-/** A judged document, ready to serve; `doc` and `body` are built on first use. */
-export interface Rendered {
-  readonly doc: HealthDocument
-  readonly body: Bytes
-  readonly etag: string
-  readonly httpStatus: 200 | 503
-}
-
-/** What changed, for listeners: the services a display draws differently, and those gone. */
-export interface Change {
-  readonly rendered: Rendered
-  readonly services: readonly ServiceView[]
-  readonly removed: readonly string[]
-  /** The `event: delta` payload (JSON), built on first use. */
-  readonly delta: Bytes
-}
-
 export interface HeartbeatInput {
   service: string
   instance: string
@@ -104,21 +87,10 @@ export type RecordResult =
   | { ok: true; status: Status; receivedAt: number; timeoutMs: number; created: boolean }
   | { ok: false; reason: 'too_many_instances'; limit: number }
 
+export type { Change, Rendered } from './published.js'
 export type Listener = (change: Change) => void
 
 type Urgency = 'now' | 'lazy'
-
-function lazily<T>(build: () => T): () => T {
-  let value: T | undefined
-  let built = false
-  return () => {
-    if (!built) {
-      value = build()
-      built = true
-    }
-    return value as T
-  }
-}
 
 /**
  * Implements the sources' ports (`ContainerSink`, `PeerSink` in src/sources/source.ts) by shape:
@@ -143,13 +115,7 @@ export class HealthStore {
   private contextKey: string | null = null
   private headerDirty: Urgency | null = 'now'
   private rendered: Rendered | null = null
-  /** The overall status and sources' states of the last document: with draw hashes, its tag. */
-  private drawnKey = ''
-  /**
-   * The last document's tag, reused while nothing drawn changes. Kept apart from `rendered` so a
-   * new document never holds the previous one (and, through it, every one before).
-   */
-  private etagOf: (() => string) | null = null
+  private readonly publisher = new DocumentPublisher()
 
   constructor(private readonly deps: HealthStoreDeps) {
     this.startedAt = deps.clock.now()
@@ -535,64 +501,22 @@ export class HealthStore {
     }
   }
 
-  /** The new document (built lazily), and the change for listeners if its ETag moved. */
+  /** The new document, served from now on; listeners hear of it if something drawn moved. */
   private publish(
     status: Status,
     now: number,
     drawChanged: readonly string[],
     removed: readonly string[]
   ): void {
-    const checkedAt = new Date(now).toISOString()
-    const bridge = this.bridgeView()
-    const header = lazily(() => encodeHeader(status, checkedAt, bridge))
-    const order = this.entries.ordered()
-    const fragments = order.map((e) => e.fragment)
-    const views = order.map((e) => e.view)
-    const drawn = { status, sources: drawnSources(bridge) }
-    const drawnKey = `${drawn.status}\u0000${drawn.sources}`
-    const previousEtag = this.etagOf
-    // What a display draws is the same: the same tag, and no hashing of the whole document.
-    const same =
-      previousEtag !== null &&
-      drawChanged.length === 0 &&
-      removed.length === 0 &&
-      drawnKey === this.drawnKey
-    this.drawnKey = drawnKey
-    const hashes = same ? [] : order.map((e) => e.drawHash)
-    const etag = same ? previousEtag : lazily(() => documentEtag(drawn, hashes))
-    this.etagOf = etag
-    const doc = lazily((): HealthDocument => ({ status, checkedAt, bridge, services: views }))
-    const body = lazily(() => assembleDocument(header(), fragments))
-    const rendered: Rendered = {
-      get doc() {
-        return doc()
-      },
-      get body() {
-        return body()
-      },
-      get etag() {
-        return etag()
-      },
-      httpStatus: httpStatusOf(status),
-    }
-    this.rendered = rendered
-    if (same || this.listeners.size === 0) return
-    const changed = drawChanged.flatMap((n) => this.entries.get(n) ?? [])
-    const delta = lazily(() =>
-      assembleDelta(
-        header(),
-        changed.map((e) => e.fragment),
-        removed
-      )
-    )
-    const change: Change = {
-      rendered,
-      services: changed.map((e) => e.view),
+    const { rendered, change } = this.publisher.publish({
+      status,
+      now,
+      bridge: this.bridgeView(),
+      ordered: this.entries.ordered(),
+      drawChanged: drawChanged.flatMap((n) => this.entries.get(n) ?? []),
       removed,
-      get delta() {
-        return delta()
-      },
-    }
-    for (const l of this.listeners) l(change)
+    })
+    this.rendered = rendered
+    if (change !== null) for (const l of this.listeners) l(change)
   }
 }
