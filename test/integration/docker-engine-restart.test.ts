@@ -14,7 +14,12 @@ import {
   TEST_IMAGE,
   uniqueProject,
 } from '../helpers/docker.js'
-import { pollHealth, startDockerBridge, type DockerBridge } from '../helpers/docker-bridge.js'
+import {
+  pollHealth,
+  startDockerBridge,
+  type DockerBridge,
+  type HealthSample,
+} from '../helpers/docker-bridge.js'
 import {
   privateEngineUnavailable,
   startPrivateEngine,
@@ -114,6 +119,8 @@ describe.skipIf(!engine.ok || privateReason !== null)(
         STALE_AFTER_MS + 5000
       )
       expect(stale?.message).toMatch(/^docker engine unreachable since /)
+      const sawUnknown = (p: HealthSample) => p.doc.services.some((s) => s.status === 'unknown')
+      await waitFor(() => polls.samples.some(sawUnknown), { what: 'a poll to see it' })
       await polls.stop()
       // A dashboard's answer: the stack is unknown (a critical service is), and says so with 503;
       // the bridge itself is alive, and its Docker source says why it is blind.
@@ -134,15 +141,13 @@ describe.skipIf(!engine.ok || privateReason !== null)(
       const staleAt = Date.parse(source.unreachableSince ?? '') + STALE_AFTER_MS
       expect(Number.isFinite(staleAt)).toBe(true)
       const early = polls.samples.filter((p) => p.at < staleAt)
-      const unknownEarly = early.filter((p) => p.doc.services.some((s) => s.status === 'unknown'))
+      const unknownEarly = early.filter(sawUnknown)
       expect(unknownEarly.map((p) => p.at - staleAt)).toEqual([])
       const blindButNotStale = early.filter(
         (p) => p.doc.bridge.sources.docker.state !== 'following'
       )
       expect(blindButNotStale.length).toBeGreaterThan(0)
-      const firstUnknown = polls.samples.find((p) =>
-        p.doc.services.some((s) => s.status === 'unknown')
-      )
+      const firstUnknown = polls.samples.find(sawUnknown)
 
       const startedAt = Date.now()
       await priv.start()
