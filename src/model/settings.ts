@@ -64,6 +64,15 @@ function newestLabels(containers: readonly ContainerObservation[]): ServiceLabel
   return newest?.labels ?? {}
 }
 
+/**
+ * Whether the configuration says the service must exist. One marked `optional` (disabled with
+ * `replicas: 0`, or placed on another host) is reported only while something of it is seen.
+ */
+export function declared(name: string, config: ModelConfig): boolean {
+  const file = config.services[name]
+  return file !== undefined && file.optional !== true
+}
+
 export function resolveServiceSettings(
   name: string,
   containers: readonly ContainerObservation[],
@@ -81,9 +90,7 @@ export function resolveServiceSettings(
     critical: file?.critical ?? labels.critical ?? true,
     // Without Docker, a service declared in the file can only be observed through heartbeats.
     heartbeatExpected:
-      file?.heartbeat ??
-      labels.heartbeat ??
-      (!dockerEnabled && file !== undefined && file.optional !== true),
+      file?.heartbeat ?? labels.heartbeat ?? (!dockerEnabled && declared(name, config)),
     heartbeatTimeoutMs:
       file?.heartbeatTimeout ?? labels.heartbeatTimeoutMs ?? config.heartbeatTimeoutMs,
     jobTimeoutMs: file?.jobTimeout ?? labels.jobTimeoutMs ?? null,

@@ -13,7 +13,8 @@ import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
 import { dockerStaleness } from '../model/judge-container.js'
 import { judgeHeartbeat } from '../model/judge-heartbeat.js'
-import { judgeReport, judgeService } from '../model/judge-service.js'
+import { judgeReport } from '../model/judge-report.js'
+import { judgeService } from '../model/judge-service.js'
 import { impactOf, overallStatus } from '../model/judge-stack.js'
 import {
   DOCKER_DISABLED,
