@@ -21,6 +21,20 @@ interface PeerCopy {
   services: Map<string, ServiceView>
 }
 
+/** A configured peer before its first connection: unreachable (and tried) since `since`. */
+export function connectingPeer(peer: { name: string; url: string }, since: number): PeerStatus {
+  return {
+    name: peer.name,
+    url: peer.url,
+    state: 'connecting',
+    lastEventAt: null,
+    unreachableSince: since,
+    detail: null,
+    synced: false,
+    triedSince: since,
+  }
+}
+
 /** `id@host`, unless a hub already qualified it with that host. */
 export function qualifiedId(id: string, host: string): string {
   return id.endsWith(`@${host}`) ? id : `${id}@${host}`

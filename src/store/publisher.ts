@@ -1,16 +1,16 @@
 /**
- * How re-judged services become the served document: the bytes assembled from each service's
- * fragment, the ETag (reused, unhashed, while nothing drawn changed), and the change listeners
- * hear of. Everything is built on first use: a refresh nobody reads costs no serialization.
+ * The served side of the store: the judged document, built lazily from the services' rendered
+ * entries, and the listeners told of every change a display would draw (with the services
+ * that changed, so the stream can send deltas). A document that draws the same keeps its ETag
+ * without hashing anything.
  */
-import type { Status } from '../model/status.js'
-import { httpStatusOf } from '../model/status.js'
+import { httpStatusOf, type Status } from '../model/status.js'
 import { assembleDelta, assembleDocument, encodeHeader, type Bytes } from '../render/document.js'
 import { documentEtag } from '../render/etag.js'
 import { drawnSources } from '../render/views.js'
 import type { BridgeView, HealthDocument, ServiceView } from '../wire/health-document.js'
 
-import type { ServiceEntry } from './service-entries.js'
+import type { ServiceEntries } from './service-entries.js'
 
 /** A judged document, ready to serve; `doc` and `body` are built on first use. */
 export interface Rendered {
@@ -29,19 +29,20 @@ export interface Change {
   readonly delta: Bytes
 }
 
-/** What one flush hands over: the stack's state after it, and what it changed. */
-export interface Publication {
+export type Listener = (change: Change) => void
+
+/** One re-judged stack, as the publisher needs it. */
+export interface Judged {
   status: Status
   now: number
   bridge: BridgeView
-  /** Every service entry, in document order. */
-  ordered: readonly ServiceEntry[]
-  /** The entries whose drawn part changed, and the names of the services gone. */
-  drawChanged: readonly ServiceEntry[]
+  entries: ServiceEntries
+  /** Services whose drawing changed, and services no longer reported. */
+  drawChanged: readonly string[]
   removed: readonly string[]
 }
 
-export function lazily<T>(build: () => T): () => T {
+function lazily<T>(build: () => T): () => T {
   let value: T | undefined
   let built = false
   return () => {
@@ -54,21 +55,39 @@ export function lazily<T>(build: () => T): () => T {
 }
 
 export class DocumentPublisher {
+  private readonly listeners = new Set<Listener>()
+  private last: Rendered | null = null
   /** The overall status and sources' states of the last document: with draw hashes, its tag. */
   private drawnKey = ''
   /**
-   * The last document's tag, reused while nothing drawn changes. Kept apart from the documents
-   * so a new one never holds the previous one (and, through it, every one before).
+   * The last document's tag, reused while nothing drawn changes. Kept apart from `last` so a new
+   * document never holds the previous one (and, through it, every one before: the soak's leak).
    */
   private etagOf: (() => string) | null = null
 
-  /** The new document, and the change for listeners, or null when nothing drawn moved. */
-  publish(p: Publication): { rendered: Rendered; change: Change | null } {
-    const { status, bridge, ordered, drawChanged, removed } = p
-    const checkedAt = new Date(p.now).toISOString()
+  /** The last document published, null before the first. */
+  get rendered(): Rendered | null {
+    return this.last
+  }
+
+  /** Called for every change a display would draw (the ETag changed). Returns an unsubscribe. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  close(): void {
+    this.listeners.clear()
+  }
+
+  /** The new document (built lazily), and the change for listeners if its ETag moved. */
+  publish(judged: Judged): Rendered {
+    const { status, bridge, entries, drawChanged, removed } = judged
+    const checkedAt = new Date(judged.now).toISOString()
     const header = lazily(() => encodeHeader(status, checkedAt, bridge))
-    const fragments = ordered.map((e) => e.fragment)
-    const views = ordered.map((e) => e.view)
+    const order = entries.ordered()
+    const fragments = order.map((e) => e.fragment)
+    const views = order.map((e) => e.view)
     const drawn = { status, sources: drawnSources(bridge) }
     const drawnKey = `${drawn.status}\u0000${drawn.sources}`
     const previousEtag = this.etagOf
@@ -79,7 +98,7 @@ export class DocumentPublisher {
       removed.length === 0 &&
       drawnKey === this.drawnKey
     this.drawnKey = drawnKey
-    const hashes = same ? [] : ordered.map((e) => e.drawHash)
+    const hashes = same ? [] : order.map((e) => e.drawHash)
     const etag = same ? previousEtag : lazily(() => documentEtag(drawn, hashes))
     this.etagOf = etag
     const doc = lazily((): HealthDocument => ({ status, checkedAt, bridge, services: views }))
@@ -96,22 +115,25 @@ export class DocumentPublisher {
       },
       httpStatus: httpStatusOf(status),
     }
-    if (same) return { rendered, change: null }
+    this.last = rendered
+    if (same || this.listeners.size === 0) return rendered
+    const changed = drawChanged.flatMap((n) => entries.get(n) ?? [])
     const delta = lazily(() =>
       assembleDelta(
         header(),
-        drawChanged.map((e) => e.fragment),
+        changed.map((e) => e.fragment),
         removed
       )
     )
     const change: Change = {
       rendered,
-      services: drawChanged.map((e) => e.view),
+      services: changed.map((e) => e.view),
       removed,
       get delta() {
         return delta()
       },
     }
-    return { rendered, change }
+    for (const l of this.listeners) l(change)
+    return rendered
   }
 }
