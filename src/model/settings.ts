@@ -69,7 +69,10 @@ function newestLabels(containers: readonly ContainerObservation[]): ServiceLabel
  * `replicas: 0`, or placed on another host) is reported only while something of it is seen.
  */
 export function declared(name: string, config: ModelConfig): boolean {
-  const file = config.services[name]
+  return declaredIn(config.services[name])
+}
+
+function declaredIn(file: ServiceOverrides | undefined): boolean {
   return file !== undefined && file.optional !== true
 }
 
@@ -89,8 +92,7 @@ export function resolveServiceSettings(
     kind: file?.role ?? labels.role ?? (awaitedAsJobs.has(name) ? 'job' : 'service'),
     critical: file?.critical ?? labels.critical ?? true,
     // Without Docker, a service declared in the file can only be observed through heartbeats.
-    heartbeatExpected:
-      file?.heartbeat ?? labels.heartbeat ?? (!dockerEnabled && declared(name, config)),
+    heartbeatExpected: file?.heartbeat ?? labels.heartbeat ?? (!dockerEnabled && declaredIn(file)),
     heartbeatTimeoutMs:
       file?.heartbeatTimeout ?? labels.heartbeatTimeoutMs ?? config.heartbeatTimeoutMs,
     jobTimeoutMs: file?.jobTimeout ?? labels.jobTimeoutMs ?? null,

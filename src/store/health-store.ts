@@ -283,12 +283,7 @@ export class HealthStore {
     const rendered =
       judged === null
         ? (previous as Rendered)
-        : this.publisher.publish({
-            ...judged,
-            now,
-            bridge: this.bridgeView(),
-            entries: this.judge.entries,
-          })
+        : this.publisher.publish(judged, now, this.bridgeView(), this.judge.entries)
     this.scheduler.flushed(all, now)
     return rendered
   }

@@ -31,12 +31,9 @@ export interface Change {
 
 export type Listener = (change: Change) => void
 
-/** One re-judged stack, as the publisher needs it. */
-export interface Judged {
+/** What a re-judge changed (`rejudge.ts`): the overall status, and what draws differently. */
+export interface Redrawn {
   status: Status
-  now: number
-  bridge: BridgeView
-  entries: ServiceEntries
   /** Services whose drawing changed, and services no longer reported. */
   drawChanged: readonly string[]
   removed: readonly string[]
@@ -81,9 +78,9 @@ export class DocumentPublisher {
   }
 
   /** The new document (built lazily), and the change for listeners if its ETag moved. */
-  publish(judged: Judged): Rendered {
-    const { status, bridge, entries, drawChanged, removed } = judged
-    const checkedAt = new Date(judged.now).toISOString()
+  publish(judged: Redrawn, now: number, bridge: BridgeView, entries: ServiceEntries): Rendered {
+    const { status, drawChanged, removed } = judged
+    const checkedAt = new Date(now).toISOString()
     const header = lazily(() => encodeHeader(status, checkedAt, bridge))
     const order = entries.ordered()
     const fragments = order.map((e) => e.fragment)

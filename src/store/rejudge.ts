@@ -11,7 +11,6 @@ import { impactOf, overallStatus } from '../model/judge-stack.js'
 import type { DockerSourceStatus } from '../model/observations.js'
 import type { ServiceContext } from '../model/service-context.js'
 import type { ModelConfig } from '../model/settings.js'
-import type { Status } from '../model/status.js'
 import { earliest } from '../model/verdict.js'
 
 import { DeadlineQueue } from './deadlines.js'
@@ -19,6 +18,7 @@ import type { DirtyServices } from './dirty.js'
 import type { History } from './history.js'
 import type { ObservationIndex } from './observations.js'
 import type { PeerCopies } from './peers.js'
+import type { Redrawn } from './publisher.js'
 import { ServiceEntries } from './service-entries.js'
 import { recordTransitions } from './transitions.js'
 
@@ -35,13 +35,6 @@ export interface RejudgeDeps {
   dirty: DirtyServices
   history: History
   log: Logger
-}
-
-/** What a re-judge changed: the overall status, and what the document draws differently. */
-export interface Rejudged {
-  status: Status
-  drawChanged: readonly string[]
-  removed: readonly string[]
 }
 
 export class Rejudger {
@@ -77,7 +70,7 @@ export class Rejudger {
    * Re-judges what is due (`all`: bookkeeping too). Null when nothing was due and `force` is
    * off: the last document still holds.
    */
-  rejudge(all: boolean, now: number, force: boolean): Rejudged | null {
+  rejudge(all: boolean, now: number, force: boolean): Redrawn | null {
     const ctx = this.context(now)
     this.deadlines.set(DOCKER_STALE_KEY, ctx.staleUntil)
     // What every service's judgement depends on: when it changes, every service is re-judged.
